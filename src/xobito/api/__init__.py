@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every router: the route class and the error mapping."""

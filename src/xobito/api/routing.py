@@ -1,0 +1,82 @@
+"""The route class of every database-backed endpoint: one session and one commit per request.
+
+The session is opened before the dependencies run and committed once, after the endpoint
+returned and before the response is sent; anything raised rolls it back. An idempotent
+POST's stored response is written in that same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import structlog
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from xobito.idempotency.service import IdempotencyService
+from xobito.kit.errors import ReplayResponse, UnexpectedFailure, XobitoError
+
+log = structlog.get_logger("xobito.api")
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+EXPECTED = (XobitoError, ReplayResponse, RequestValidationError, HTTPException)
+
+
+def rate_headers(request: Request, response: Response) -> Response:
+    """``X-RateLimit-*`` on every authenticated response (spec §3 [beyond])."""
+    decision = getattr(request.state, "rate", None)
+    if decision is not None and "x-ratelimit-limit" not in response.headers:
+        response.headers["X-RateLimit-Limit"] = str(decision.limit)
+        response.headers["X-RateLimit-Remaining"] = str(decision.remaining)
+    return response
+
+
+def failure_message(request: Request) -> str:
+    route = request.scope.get("route")
+    extra = getattr(route, "openapi_extra", None) or {}
+    return f"Failed to {extra.get('x-failure', 'process the request')}"
+
+
+class DatabaseRoute(APIRoute):
+    def get_route_handler(self) -> Handler:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            state = request.app.state
+            async with state.sessionmaker() as session:
+                request.state.session = session
+                try:
+                    response = await original(request)
+                    # 2xx commits; an endpoint may also answer an error it wants kept
+                    # (a failed WhatsApp send is stored) by setting request.state.commit.
+                    if response.status_code < 400 or getattr(request.state, "commit", False):
+                        row_id = getattr(request.state, "idempotency", None)
+                        if row_id is not None:
+                            await IdempotencyService.complete(
+                                session, row_id, response.status_code, bytes(response.body))
+                        await session.commit()
+                    else:
+                        await session.rollback()
+                        await _release(request)
+                    return rate_headers(request, response)
+                except BaseException as exc:
+                    await session.rollback()
+                    await _release(request)
+                    if isinstance(exc, EXPECTED) or not isinstance(exc, Exception):
+                        raise
+                    log.exception("unexpected_failure", path=request.url.path)
+                    raise UnexpectedFailure(failure_message(request)) from exc
+
+        return handler
+
+
+async def _release(request: Request) -> None:
+    row_id = getattr(request.state, "idempotency", None)
+    if row_id is not None:
+        request.state.idempotency = None
+        service: IdempotencyService = request.app.state.idempotency
+        await service.release(row_id)

@@ -1,0 +1,1 @@
+"""API tokens: issuing, hashing, resolving, abilities, rate limits."""

@@ -1,0 +1,12 @@
+"""The only ability strings a token may carry (spec §3)."""
+
+from __future__ import annotations
+
+ABILITIES: tuple[str, ...] = (
+    *(f"{res}.{act}" for res in ("contacts", "statuses", "sources", "groups")
+      for act in ("create", "read", "update", "delete")),
+    "templates.read",
+    "templatebots.read",
+    "messagebots.read",
+    "messages.send",
+)

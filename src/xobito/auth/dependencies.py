@@ -1,0 +1,135 @@
+"""The one door into /api/v1: workspace, token, rate limit, quota, ability, idempotency.
+
+Checks run in the order of spec §3. Workspace and token snapshots are cached per process for
+``auth_cache_seconds`` (0.5 s by default), which bounds how long a revoked token keeps working
+in another process.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+
+from xobito.auth import tokens
+from xobito.auth.repository import TokenRepository
+from xobito.auth.schemas import TokenInfo
+from xobito.config import Settings
+from xobito.idempotency.service import IdempotencyService, request_hash
+from xobito.kit.body import read_limited
+from xobito.kit.errors import Forbidden, InvalidSubdomain, TooManyRequests, Unauthorized
+from xobito.kit.ratelimit import Decision, RateLimiter
+from xobito.kit.time import utcnow
+from xobito.kit.ttl_cache import TTLCache
+from xobito.workspace.repository import WorkspaceRepository
+from xobito.workspace.schemas import WorkspaceInfo
+
+# last_used_at is written at most this often per token, so reads stay read-only.
+TOUCH_EVERY = timedelta(seconds=60)
+_MISSING = object()
+
+
+@dataclass(frozen=True, slots=True)
+class ApiContext:
+    """What a v1 endpoint knows about its caller."""
+
+    workspace: WorkspaceInfo
+    token: TokenInfo
+    session: AsyncSession
+
+
+class Authenticator:
+    def __init__(self, settings: Settings, limiter: RateLimiter) -> None:
+        self.settings = settings
+        self.limiter = limiter
+        self.workspaces: TTLCache[str, WorkspaceInfo | object] = TTLCache(settings.auth_cache_seconds)
+        self.tokens: TTLCache[str, TokenInfo | object] = TTLCache(settings.auth_cache_seconds)
+
+    async def workspace(self, session: AsyncSession, subdomain: str) -> WorkspaceInfo | None:
+        cached = self.workspaces.get(subdomain)
+        if cached is None:
+            ws = await WorkspaceRepository(session).by_subdomain(subdomain)
+            cached = WorkspaceInfo.of(ws) if ws else _MISSING
+            self.workspaces.put(subdomain, cached)
+        return cached if isinstance(cached, WorkspaceInfo) else None
+
+    async def token(self, session: AsyncSession, plaintext: str) -> TokenInfo | None:
+        if not tokens.looks_valid(plaintext):
+            return None
+        token_hash = tokens.digest(plaintext)
+        cached = self.tokens.get(token_hash)
+        if cached is None:
+            row = await TokenRepository(session).by_hash(token_hash)
+            # The index lookup is by digest; compare again in constant time regardless.
+            if row is not None and hmac.compare_digest(row.token_hash, token_hash):
+                cached = TokenInfo.of(row)
+            else:
+                cached = _MISSING
+            self.tokens.put(token_hash, cached)
+        return cached if isinstance(cached, TokenInfo) else None
+
+    async def authenticate(self, request: Request, subdomain: str) -> ApiContext:
+        session: AsyncSession = request.state.session
+        workspace = await self.workspace(session, subdomain)
+        if workspace is None:
+            raise InvalidSubdomain()
+        header = request.headers.get("authorization", "")
+        scheme, _, plaintext = header.partition(" ")
+        plaintext = plaintext.strip()
+        if scheme.lower() != "bearer" or not plaintext:
+            raise Unauthorized("API token is required")
+        now = utcnow()
+        token = await self.token(session, plaintext)
+        if token is None or token.workspace_id != workspace.id or not token.usable(now):
+            raise Unauthorized("Invalid API token")
+        limit = token.rate_limit_max or workspace.rate_limit_max
+        decision = await self.limiter.hit(f"token/{token.id}", limit, workspace.rate_limit_decay)
+        request.state.rate = decision
+        if not decision.allowed:
+            raise TooManyRequests("Too many requests", decision.retry_after, decision.limit)
+        if token.monthly_quota is not None:
+            quota = await self.limiter.hit_quota(f"token/{token.id}", token.monthly_quota, now)
+            if not quota.allowed:
+                raise TooManyRequests("Monthly quota exceeded", quota.retry_after,
+                                      decision.limit, decision.remaining)
+        if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
+            await TokenRepository(session).touch(token.id, now)
+            self.tokens.put(tokens.digest(plaintext), _touched(token, now))
+        return ApiContext(workspace, token, session)
+
+
+def _touched(token: TokenInfo, now: datetime) -> TokenInfo:
+    return replace(token, last_used_at=now)
+
+
+def rate_decision(request: Request) -> Decision | None:
+    return getattr(request.state, "rate", None)
+
+
+def require(ability: str) -> Callable[..., Awaitable[ApiContext]]:
+    """Dependency for a v1 endpoint needing ``ability``."""
+
+    async def dependency(request: Request, subdomain: str) -> ApiContext:
+        app_state = request.app.state
+        ctx = await app_state.authenticator.authenticate(request, subdomain)
+        if ability not in ctx.token.abilities:
+            raise Forbidden(f"Token does not have the required ability: {ability}")
+        key = request.headers.get("idempotency-key")
+        if request.method == "POST" and key is not None:
+            body = await read_limited(request, app_state.settings.max_json_body_bytes)
+            service: IdempotencyService = app_state.idempotency
+            request.state.idempotency = await service.begin(
+                ctx.token.id, key, request_hash(request, body))
+        return ctx
+
+    dependency.__name__ = f"require_{ability.replace('.', '_')}"
+    return dependency
+
+
+def Ability(ability: str) -> ApiContext:  # noqa: N802 - reads like a type in signatures
+    return Depends(require(ability))  # type: ignore[no-any-return]

@@ -1,0 +1,51 @@
+"""Admin endpoints for a workspace's API tokens."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+
+from xobito.admin.dependencies import operator
+from xobito.api.routing import DatabaseRoute
+from xobito.auth.schemas import TokenCreate, token_record
+from xobito.auth.service import TokenService
+from xobito.kit.body import json_body
+from xobito.kit.openapi import route_doc
+from xobito.kit.params import RecordId
+from xobito.kit.responses import success
+from xobito.workspace.service import WorkspaceService
+
+router = APIRouter(prefix="/workspaces/{subdomain}/tokens", tags=["admin"],
+                   route_class=DatabaseRoute)
+
+
+@router.post("", status_code=201, name="admin.tokens.store",
+             openapi_extra=route_doc(failure="create token", not_found="Workspace not found",
+                                     body=TokenCreate))
+async def create_token(
+    request: Request, subdomain: str, session: AsyncSession = Depends(operator)
+) -> Response:
+    ws = await WorkspaceService(session).get(subdomain)
+    token, plaintext = await TokenService(session).create(ws, await json_body(request))
+    return success(token_record(token, plaintext), "Token created successfully", 201)
+
+
+@router.get("", name="admin.tokens.index",
+            openapi_extra=route_doc(failure="list tokens", not_found="Workspace not found"))
+async def list_tokens(subdomain: str, session: AsyncSession = Depends(operator)) -> Response:
+    ws = await WorkspaceService(session).get(subdomain)
+    return success([token_record(t) for t in await TokenService(session).list(ws)])
+
+
+@router.delete("/{token_id}", name="admin.tokens.destroy",
+               openapi_extra=route_doc(failure="revoke token", not_found="Token not found"))
+async def revoke_token(
+    request: Request, subdomain: str, token_id: RecordId,
+    session: AsyncSession = Depends(operator),
+) -> Response:
+    ws = await WorkspaceService(session).get(subdomain)
+    token = await TokenService(session).revoke(ws, token_id)
+    request.app.state.authenticator.tokens.clear()
+    return success(token_record(token), "Token revoked successfully")

@@ -1,0 +1,56 @@
+"""One typed settings object for the whole process (environment prefix ``XOBITO_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="XOBITO_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "testing", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///./var/xobito.db"
+    redis_url: str | None = None
+    # Prefix of every Redis key, so several deployments (or test runs) can share one Redis.
+    redis_prefix: str = "xobito"
+    admin_key: str | None = None
+    whatsapp_provider: Literal["sandbox", "cloud"] = "sandbox"
+    graph_base_url: str = "https://graph.facebook.com/v23.0"
+    meta_app_secret: str | None = None
+    meta_verify_token: str | None = None
+    worker_in_process: bool = True
+    log_format: Literal["console", "json"] = "console"
+    log_level: str = "INFO"
+
+    # Public base URL used in pagination links when set; otherwise the request's own URL.
+    public_url: str | None = None
+    # How long a resolved token / workspace may be served from the in-process cache.
+    # Bounds how late a revocation or a settings change is seen by another process.
+    auth_cache_seconds: float = 0.5
+    max_json_body_bytes: int = 1024 * 1024
+    idempotency_ttl_seconds: int = 24 * 3600
+    # An in-progress idempotency reservation older than this is treated as abandoned
+    # (its process died), so a retry can take it over instead of seeing 409 forever.
+    idempotency_stale_seconds: int = 300
+    db_pool_size: int = 20
+    db_max_overflow: int = 20
+    db_echo: bool = False
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        path = self.database_url.split(":///", 1)[1]
+        return None if path in ("", ":memory:") else Path(path)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,105 @@
+"""Contact bodies, list filters and the contact record."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
+
+from xobito.kit.phone import to_e164
+from xobito.kit.time import iso
+from xobito.kit.validation import Email, RequestModel, Text
+from xobito.models import Contact
+
+# Integers are 32-bit columns; anything outside is refused before it reaches the database.
+Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+
+
+def _phone(value: str) -> str:
+    e164 = to_e164(value)
+    if e164 is None:
+        raise PydanticCustomError("format", "format")
+    return e164
+
+
+def _group_names(value: str) -> str:
+    if any(len(part.strip()) > 255 for part in value.split(",")):
+        raise PydanticCustomError("max_string", "max", {"max": 255})
+    return value
+
+
+Phone = Annotated[Text(max=20), AfterValidator(_phone)]  # type: ignore[valid-type]
+GroupNames = Annotated[str, AfterValidator(_group_names)]
+
+
+class ContactCreate(RequestModel):
+    # Field order is the order errors are reported in.
+    firstname: Text(max=255)  # type: ignore[valid-type]
+    lastname: Text(max=255) | None = None  # type: ignore[valid-type]
+    phone: Phone
+    email: Email | None = None
+    type: Literal["lead", "customer"]
+    source_id: Int32
+    status_id: Int32
+    company: Text(max=255) | None = None  # type: ignore[valid-type]
+    description: str | None = None
+    country_id: Int32 | None = None
+    assigned_id: Int32 | None = None
+    groups: GroupNames | None = None
+    zip: Text(max=255) | None = None  # type: ignore[valid-type]
+    city: Text(max=255) | None = None  # type: ignore[valid-type]
+    state: Text(max=255) | None = None  # type: ignore[valid-type]
+    address: Text(max=1000) | None = None  # type: ignore[valid-type]
+    website: Text(max=255) | None = None  # type: ignore[valid-type]
+
+
+class ContactUpdate(ContactCreate):
+    """PUT: ``lastname`` becomes required; ``source_id``/``status_id`` optional and nullable."""
+
+    lastname: Text(max=255)  # type: ignore[valid-type]
+    source_id: Int32 | None = None
+    status_id: Int32 | None = None
+
+
+def group_names(raw: str | None) -> list[str]:
+    """``"vip, , new"`` → ``["vip", "new"]`` (trimmed, empty parts ignored, first wins)."""
+    if not raw:
+        return []
+    return list(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+
+
+COLUMNS = (
+    "firstname", "lastname", "company", "type", "description", "country_id", "zip", "city",
+    "state", "address", "website", "email", "phone", "source_id", "status_id", "assigned_id",
+)
+
+
+def contact_record(c: Contact, group_ids: Sequence[int]) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "tenant_id": c.workspace_id,
+        "firstname": c.firstname,
+        "lastname": c.lastname,
+        "company": c.company,
+        "type": c.type,
+        "description": c.description,
+        "country_id": c.country_id,
+        "zip": c.zip,
+        "city": c.city,
+        "state": c.state,
+        "address": c.address,
+        "website": c.website,
+        "email": c.email,
+        "phone": c.phone,
+        "source_id": c.source_id,
+        "status_id": c.status_id,
+        "assigned_id": c.assigned_id,
+        "group_id": list(group_ids),
+        "is_enabled": int(c.is_enabled),
+        "is_opted_out": int(c.is_opted_out),
+        "opted_out_at": iso(c.opted_out_at),
+        "created_at": iso(c.created_at),
+        "updated_at": iso(c.updated_at),
+    }

@@ -1,0 +1,117 @@
+"""Rules for contacts: uniqueness, references, groups, plan limit (spec §5)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xobito.contact.repository import ContactRepository
+from xobito.contact.schemas import (
+    COLUMNS,
+    ContactCreate,
+    ContactUpdate,
+    contact_record,
+    group_names,
+)
+from xobito.kit.errors import Forbidden, NotFound, ValidationFailed
+from xobito.kit.validation import Errors, merge, parse
+from xobito.label.repository import GroupRepository, SourceRepository, StatusRepository
+from xobito.models import Contact
+from xobito.workspace.schemas import WorkspaceInfo
+
+PLAN_LIMIT = "Contact limit exceeded for your current plan. Upgrade to add more contacts."
+TAKEN = "The {attr} has already been taken."
+INVALID = "The selected {attr} is invalid."
+
+
+class ContactService:
+    def __init__(self, session: AsyncSession, workspace: WorkspaceInfo) -> None:
+        self.workspace = workspace
+        self.repo = ContactRepository(session, workspace.id)
+        self.groups = GroupRepository(session, workspace.id)
+        self.statuses = StatusRepository(session, workspace.id)
+        self.sources = SourceRepository(session, workspace.id)
+
+    async def page(
+        self, page: int, per_page: int, where: Sequence[ColumnElement[bool]]
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of records and the total matching count."""
+        items, total = await self.repo.page(page, per_page, *where)
+        groups = await self.repo.groups_of([c.id for c in items])
+        return [contact_record(c, groups.get(c.id, ())) for c in items], total
+
+    async def get(self, contact_id: int) -> dict[str, Any]:
+        return await self.record(await self._find(contact_id))
+
+    async def record(self, contact: Contact) -> dict[str, Any]:
+        groups = await self.repo.groups_of([contact.id])
+        return contact_record(contact, groups.get(contact.id, ()))
+
+    async def _find(self, contact_id: int) -> Contact:
+        contact = await self.repo.get(contact_id)
+        if contact is None:
+            raise NotFound("Contact not found")
+        return contact
+
+    async def _database_rules(self, values: dict[str, Any], exclude_id: int | None) -> Errors:
+        errors: Errors = {}
+        for field in ("phone", "email"):
+            value = values.get(field)
+            if value is not None and await self.repo.taken(getattr(Contact, field), value,
+                                                           exclude_id):
+                errors[field] = [TAKEN.format(attr=field)]
+        for field, repo in (("source_id", self.sources), ("status_id", self.statuses)):
+            value = values.get(field)
+            if value is not None and not await repo.existing_ids([value]):
+                errors[field] = [INVALID.format(attr=field.replace("_", " "))]
+        return errors
+
+    async def create(self, raw: Any) -> dict[str, Any]:
+        data, errors, values = parse(ContactCreate, raw)
+        extra = await self._database_rules(values, None)
+        if errors or extra or data is None:
+            raise ValidationFailed(merge(ContactCreate, errors, extra))
+        await self.check_plan_limit()
+        contact = Contact(**{k: getattr(data, k) for k in COLUMNS}, is_enabled=True,
+                          is_opted_out=False)
+        try:
+            contact = await self.repo.add(contact)
+        except IntegrityError:  # a concurrent request stored the same phone or email
+            raise ValidationFailed(await self._database_rules(values, None) or {
+                "phone": [TAKEN.format(attr="phone")]}) from None
+        group_ids = await self.groups.ensure(group_names(data.groups))
+        await self.repo.set_groups(contact.id, group_ids)
+        return contact_record(contact, group_ids)
+
+    async def update(self, contact_id: int, raw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Returns the record after and before the change."""
+        contact = await self._find(contact_id)
+        before = await self.record(contact)
+        data, errors, values = parse(ContactUpdate, raw)
+        extra = await self._database_rules(values, contact.id)
+        if errors or extra or data is None:
+            raise ValidationFailed(merge(ContactUpdate, errors, extra))
+        for field in data.model_fields_set & set(COLUMNS):
+            setattr(contact, field, getattr(data, field))
+        try:
+            await self.repo.session.flush()
+        except IntegrityError:
+            raise ValidationFailed({"phone": [TAKEN.format(attr="phone")]}) from None
+        if "groups" in data.model_fields_set:
+            await self.repo.set_groups(contact.id, await self.groups.ensure(group_names(data.groups)))
+        return await self.record(contact), before
+
+    async def delete(self, contact_id: int) -> dict[str, Any]:
+        contact = await self._find(contact_id)
+        record = await self.record(contact)
+        await self.repo.remove(contact)
+        return record
+
+    async def check_plan_limit(self) -> None:
+        limit = self.workspace.max_contacts
+        if limit is not None and await self.repo.count() >= limit:
+            raise Forbidden(PLAN_LIMIT)

@@ -1,0 +1,1 @@
+"""Shared helpers. Nothing in here imports a domain package."""

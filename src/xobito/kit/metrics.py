@@ -1,0 +1,66 @@
+"""Prometheus metrics and the ASGI middleware that records request counts and latencies."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+REQUESTS = Counter(
+    "xobito_http_requests_total", "HTTP requests by route and status",
+    ["method", "route", "status"], registry=REGISTRY,
+)
+LATENCY = Histogram(
+    "xobito_http_request_duration_seconds", "HTTP request latency by route",
+    ["method", "route"], registry=REGISTRY,
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+SENDS = Counter(
+    "xobito_whatsapp_sends_total", "WhatsApp sends by outcome", ["outcome"], registry=REGISTRY,
+)
+WEBHOOK_DELIVERIES = Counter(
+    "xobito_webhook_deliveries_total", "Outbound webhook deliveries by outcome", ["outcome"],
+    registry=REGISTRY,
+)
+QUEUE_DEPTH = Gauge("xobito_queue_depth", "Jobs waiting", ["queue"], registry=REGISTRY)
+QUEUE_AGE = Gauge(
+    "xobito_queue_oldest_age_seconds", "Age of the oldest waiting job", ["queue"],
+    registry=REGISTRY,
+)
+
+
+class MetricsMiddleware:
+    """Pure ASGI (no per-request Request objects) so it costs microseconds."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = [500]
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = _route_of(scope)
+            method = scope["method"]
+            REQUESTS.labels(method, route, str(status[0])).inc()
+            LATENCY.labels(method, route).observe(time.perf_counter() - start)
+
+
+def _route_of(scope: dict[str, Any]) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
+    return str(path) if path else "unmatched"

@@ -1,0 +1,77 @@
+"""Laravel's length-aware paginator, as Xobito returns it (spec §2)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+
+ON_EACH_SIDE = 3
+
+
+def _window(current: int, last: int) -> list[int | None]:
+    """Laravel's UrlWindow: page numbers with ``None`` where it prints ``...``."""
+    if last < ON_EACH_SIDE * 2 + 8:
+        return list(range(1, last + 1))
+    window = ON_EACH_SIDE + 4
+    if current <= window:
+        return [*range(1, window + ON_EACH_SIDE + 1), None, last - 1, last]
+    if current > last - window:
+        return [1, 2, None, *range(last - (window + ON_EACH_SIDE - 1), last + 1)]
+    return [1, 2, None, *range(current - ON_EACH_SIDE, current + ON_EACH_SIDE + 1), None,
+            last - 1, last]
+
+
+def paginate(
+    items: Sequence[Any],
+    *,
+    total: int,
+    page: int,
+    per_page: int,
+    path: str,
+    keep: Mapping[str, Any],
+) -> dict[str, Any]:
+    """``keep`` holds the query parameters every page URL repeats (per_page when given, filters)."""
+    last_page = max(1, math.ceil(total / per_page))
+    kept = {k: v for k, v in keep.items() if v is not None}
+
+    def url(n: int) -> str:
+        return f"{path}?{urlencode({**kept, 'page': n})}"
+
+    count = len(items)
+    first = (page - 1) * per_page + 1
+    prev_url = url(page - 1) if page > 1 else None
+    next_url = url(page + 1) if page < last_page else None
+    links: list[dict[str, Any]] = [{"url": prev_url, "label": "&laquo; Previous", "active": False}]
+    for n in _window(page, last_page):
+        if n is None:
+            links.append({"url": None, "label": "...", "active": False})
+        else:
+            links.append({"url": url(n), "label": str(n), "active": n == page})
+    links.append({"url": next_url, "label": "Next &raquo;", "active": False})
+    return {
+        "current_page": page,
+        "data": items,
+        "first_page_url": url(1),
+        "from": first if count else None,
+        "last_page": last_page,
+        "last_page_url": url(last_page),
+        "links": links,
+        "next_page_url": next_url,
+        "path": path,
+        "per_page": per_page,
+        "prev_page_url": prev_url,
+        "to": first + count - 1 if count else None,
+        "total": total,
+    }
+
+
+def page_path(request: Request) -> str:
+    """The absolute URL of the list, without its query (``XOBITO_PUBLIC_URL`` wins if set)."""
+    base = request.app.state.settings.public_url
+    if base:
+        return str(base).rstrip("/") + request.url.path
+    return str(request.url.replace(query="", fragment=""))

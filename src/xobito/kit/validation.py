@@ -1,0 +1,217 @@
+"""Laravel-style validation on top of pydantic.
+
+Request models declare their rules with pydantic types and the helpers below; failures are
+turned into the spec's messages (section 4), every failing field at once. ``parse`` also
+returns the validated value of each field that passed, so services can add database rules
+(unique, exists) for those fields in the same 422.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, Field, TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticCustomError
+
+from xobito.kit.errors import ValidationFailed
+
+Errors = dict[str, list[str]]
+M = TypeVar("M", bound=BaseModel)
+
+
+class RequestModel(BaseModel):
+    """Base for request bodies: unknown keys are ignored, as Laravel does."""
+
+    model_config = {"extra": "ignore", "str_strip_whitespace": False}
+
+
+def _length_check(min_len: int | None, max_len: int | None) -> Any:
+    def check(value: str) -> str:
+        n = len(value)
+        if min_len is not None and max_len is not None and not min_len <= n <= max_len:
+            raise PydanticCustomError("between", "between", {"min": min_len, "max": max_len})
+        if max_len is not None and n > max_len:
+            raise PydanticCustomError("max_string", "max", {"max": max_len})
+        if min_len is not None and n < min_len:
+            raise PydanticCustomError("min_string", "min", {"min": min_len})
+        return value
+
+    return AfterValidator(check)
+
+
+def Text(max: int | None = None, min: int | None = None) -> Any:  # noqa: N802 - a type
+    """A string with Laravel ``min``/``max``/``between`` length rules."""
+    schema: dict[str, Any] = {}
+    if max is not None:
+        schema["maxLength"] = max
+    if min is not None:
+        schema["minLength"] = min
+    return Annotated[str, _length_check(min, max), Field(json_schema_extra=schema)]
+
+
+def _email(value: str) -> str:
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        raise PydanticCustomError("email", "email") from None
+    return value
+
+
+def _url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
+        raise PydanticCustomError("url", "url")
+    return value
+
+
+Email = Annotated[
+    str,
+    _length_check(None, 191),
+    AfterValidator(_email),
+    Field(json_schema_extra={"format": "email", "maxLength": 191}),
+]
+Url = Annotated[str, AfterValidator(_url), Field(json_schema_extra={"format": "uri"})]
+
+
+def attribute(key: str) -> str:
+    return key.replace("_", " ")
+
+
+def _message(attr: str, err: Mapping[str, Any]) -> str:  # noqa: PLR0911 - a lookup table
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "missing" or (err.get("input") is None and kind.endswith("_type")):
+        return f"The {attr} field is required."
+    if kind == "string_type":
+        return f"The {attr} must be a string."
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"The {attr} must be an integer."
+    if kind in ("bool_type", "bool_parsing"):
+        return f"The {attr} field must be true or false."
+    if kind in ("list_type", "dict_type", "model_type", "model_attributes_type"):
+        return f"The {attr} must be an array."
+    if kind == "between":
+        return f"The {attr} must be between {ctx['min']} and {ctx['max']} characters."
+    if kind == "max_string":
+        return f"The {attr} may not be greater than {ctx['max']} characters."
+    if kind == "min_string":
+        return f"The {attr} must be at least {ctx['min']} characters."
+    if kind == "string_too_long":
+        return f"The {attr} may not be greater than {ctx['max_length']} characters."
+    if kind == "string_too_short":
+        return f"The {attr} must be at least {ctx['min_length']} characters."
+    if kind in ("less_than_equal", "less_than"):
+        return f"The {attr} may not be greater than {ctx.get('le', ctx.get('lt'))}."
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"The {attr} must be at least {ctx.get('ge', ctx.get('gt'))}."
+    if kind == "too_short":
+        return f"The {attr} must have at least {ctx['min_length']} items."
+    if kind == "too_long":
+        return f"The {attr} may not have more than {ctx['max_length']} items."
+    if kind in ("literal_error", "enum", "in"):
+        return f"The selected {attr} is invalid."
+    if kind == "email":
+        return f"The {attr} must be a valid email address."
+    if kind in ("url", "format"):
+        return f"The {attr} format is invalid."
+    if kind == "message":
+        return str(ctx["message"])
+    return f"The {attr} is invalid."
+
+
+def key_of(loc: Sequence[int | str]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def errors_from_pydantic(items: Sequence[Mapping[str, Any]], *, drop: int = 0) -> Errors:
+    """Spec §4 messages from pydantic errors; ``drop`` strips a leading ``body``/``query``."""
+    out: Errors = {}
+    for err in items:
+        loc = list(err["loc"])[drop:]
+        # Errors raised inside a union/function wrapper carry extra location parts.
+        loc = [p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function")))]
+        named = (err.get("ctx") or {}).get("key")
+        if named:
+            loc = [named]
+        if not loc:
+            out.setdefault("body", []).append("The request body must be a JSON object.")
+            continue
+        key = key_of(loc)
+        message = _message(attribute(key), err)
+        bucket = out.setdefault(key, [])
+        if message not in bucket:
+            bucket.append(message)
+    return out
+
+
+def fail(key: str, message: str) -> PydanticCustomError:
+    """A custom error with a literal message, for model validators that name a field."""
+    return PydanticCustomError("message", "{message}", {"message": message, "key": key})
+
+
+@lru_cache(maxsize=512)
+def _field_adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
+    info = model.model_fields[name]
+    return TypeAdapter(Annotated[info.annotation, info])
+
+
+def parse(model: type[M], raw: Any) -> tuple[M | None, Errors, dict[str, Any]]:
+    """Validate ``raw`` against ``model``.
+
+    Returns the model (or None), the errors, and the validated values of the fields that
+    passed, so database rules can still run on them and be reported together.
+    """
+    try:
+        obj = model.model_validate(raw)
+    except PydanticValidationError as exc:
+        errors = _ordered(model, errors_from_pydantic(exc.errors(include_url=False)))
+        values: dict[str, Any] = {}
+        if isinstance(raw, dict):
+            failed = {k.split(".", 1)[0] for k in errors}
+            for name in model.model_fields:
+                if name in raw and name not in failed:
+                    try:
+                        values[name] = _field_adapter(model, name).validate_python(raw[name])
+                    except PydanticValidationError:
+                        pass
+        return None, errors, values
+    return obj, {}, {name: getattr(obj, name) for name in obj.model_fields_set}
+
+
+def _ordered(model: type[BaseModel], errors: Errors) -> Errors:
+    order = {name: i for i, name in enumerate(model.model_fields)}
+    return dict(sorted(errors.items(), key=lambda kv: order.get(kv[0].split(".", 1)[0], 999)))
+
+
+def merge(model: type[BaseModel], *parts: Errors) -> Errors:
+    out: Errors = {}
+    for part in parts:
+        for key, messages in part.items():
+            out.setdefault(key, []).extend(m for m in messages if m not in out.get(key, []))
+    return _ordered(model, out)
+
+
+def require(model: type[M], raw: Any, extra: Errors | None = None) -> M:
+    obj, errors, _ = parse(model, raw)
+    if extra:
+        errors = merge(model, errors, extra)
+    if errors or obj is None:
+        raise ValidationFailed(errors)
+    return obj
+
+
+def clean_input(value: Any) -> Any:
+    """Laravel's TrimStrings + ConvertEmptyStringsToNull middleware, applied recursively."""
+    if isinstance(value, str):
+        stripped = value.strip()
+        return stripped or None
+    if isinstance(value, dict):
+        return {k: clean_input(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_input(v) for v in value]
+    return value

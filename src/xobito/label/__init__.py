@@ -1,0 +1,1 @@
+"""Contact labels: statuses (pipeline stages), sources (lead origin) and groups (lists)."""

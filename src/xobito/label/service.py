@@ -1,0 +1,108 @@
+"""Rules for statuses, sources and groups; one service, three kinds (spec §6)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xobito.kit.errors import NotFound, ValidationFailed
+from xobito.kit.repository import ScopedRepository
+from xobito.kit.validation import RequestModel, merge, parse
+from xobito.label.repository import GroupRepository, SourceRepository, StatusRepository
+from xobito.label.schemas import (
+    GroupIn,
+    SourceIn,
+    StatusIn,
+    named_record,
+    status_record,
+)
+from xobito.models import Group, Source, Status
+
+NAME_TAKEN = "The name has already been taken."
+
+
+@dataclass(frozen=True)
+class LabelKind:
+    """Everything that differs between statuses, sources and groups."""
+
+    plural: str
+    thing: str
+    model: type[Any]
+    repository: type[ScopedRepository[Any]]
+    body: type[RequestModel]
+    record: Callable[[Any], dict[str, Any]]
+
+
+STATUSES = LabelKind("statuses", "Status", Status, StatusRepository, StatusIn, status_record)
+SOURCES = LabelKind("sources", "Source", Source, SourceRepository, SourceIn, named_record)
+GROUPS = LabelKind("groups", "Group", Group, GroupRepository, GroupIn, named_record)
+
+
+class LabelService:
+    def __init__(self, kind: LabelKind, session: AsyncSession, workspace_id: int) -> None:
+        self.kind = kind
+        self.repo = kind.repository(session, workspace_id)
+
+    async def page(self, page: int, per_page: int) -> tuple[Sequence[Any], int]:
+        return await self.repo.page(page, per_page)
+
+    async def get(self, record_id: int) -> Any:
+        obj = await self.repo.get(record_id)
+        if obj is None:
+            raise NotFound(f"{self.kind.thing} not found")
+        return obj
+
+    async def _validated(self, raw: Any, exclude_id: int | None) -> RequestModel:
+        data, errors, values = parse(self.kind.body, raw)
+        extra: dict[str, list[str]] = {}
+        if "name" in values and await self.repo.taken(self.kind.model.name, values["name"],
+                                                       exclude_id):
+            extra["name"] = [NAME_TAKEN]
+        if errors or extra or data is None:
+            raise ValidationFailed(merge(self.kind.body, errors, extra))
+        return data
+
+    async def create(self, raw: Any) -> Any:
+        data = await self._validated(raw, None)
+        obj = self.kind.model(**_columns(data))
+        try:
+            obj = await self.repo.add(obj)
+        except IntegrityError:  # a concurrent request took the name first
+            raise ValidationFailed({"name": [NAME_TAKEN]}) from None
+        await self._single_default(obj)
+        return obj
+
+    async def update(self, record_id: int, raw: Any) -> tuple[Any, dict[str, Any]]:
+        """Returns the record and its attributes before the change."""
+        obj = await self.get(record_id)
+        before = self.kind.record(obj)
+        data = await self._validated(raw, obj.id)
+        for field, value in _columns(data).items():
+            setattr(obj, field, value)
+        try:
+            await self.repo.session.flush()
+        except IntegrityError:
+            raise ValidationFailed({"name": [NAME_TAKEN]}) from None
+        await self._single_default(obj)
+        return obj, before
+
+    async def delete(self, record_id: int) -> Any:
+        """References from contacts are cleared by the foreign keys (SET NULL / CASCADE)."""
+        obj = await self.get(record_id)
+        await self.repo.remove(obj)
+        return obj
+
+    async def _single_default(self, obj: Any) -> None:
+        if isinstance(obj, Status) and obj.isdefault and isinstance(self.repo, StatusRepository):
+            await self.repo.clear_default(obj.id)
+
+
+def _columns(data: RequestModel) -> dict[str, Any]:
+    values = data.model_dump(exclude_unset=True)
+    if "isdefault" in values:
+        values["isdefault"] = bool(values["isdefault"])
+    return values

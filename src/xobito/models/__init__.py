@@ -1,0 +1,23 @@
+"""ORM models, one file per table. Importing this package registers every table."""
+
+from xobito.kit.db import Base
+from xobito.models.api_token import ApiToken
+from xobito.models.contact import Contact
+from xobito.models.contact_group import ContactGroup
+from xobito.models.group import Group
+from xobito.models.idempotency_key import IdempotencyKey
+from xobito.models.source import Source
+from xobito.models.status import Status
+from xobito.models.workspace import Workspace
+
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Contact",
+    "ContactGroup",
+    "Group",
+    "IdempotencyKey",
+    "Source",
+    "Status",
+    "Workspace",
+]

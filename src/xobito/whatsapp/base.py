@@ -1,0 +1,49 @@
+"""The interface every WhatsApp provider (Meta Cloud API, sandbox) implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionInfo:
+    """What a provider needs to act for one WhatsApp number of one workspace."""
+
+    phone_number_id: str
+    waba_id: str
+    access_token: str = field(repr=False)  # never in logs or reprs
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """Outcome of an accepted send: Meta's message id and the recipient's WhatsApp id."""
+
+    wamid: str
+    wa_id: str | None
+    raw: dict[str, Any]
+    # Template sends carry "accepted" (or "held_for_quality_assessment"); None otherwise.
+    message_status: str | None = None
+
+
+@runtime_checkable
+class WhatsAppProvider(Protocol):
+    """Sends messages for a connection. Every method raises ``WhatsAppError`` on failure."""
+
+    async def send_message(self, conn: ConnectionInfo, payload: dict[str, Any]) -> SendResult:
+        """POST a complete Meta message body (built by ``payloads``) to ``.../messages``."""
+        ...
+
+    async def upload_media(
+        self, conn: ConnectionInfo, data: bytes, mime_type: str, filename: str
+    ) -> str:
+        """Upload a file to ``/{phone-number-id}/media``; returns Meta's media id."""
+        ...
+
+    async def list_templates(self, conn: ConnectionInfo) -> list[dict[str, Any]]:
+        """All message templates of the connection's WABA, every cursor page followed."""
+        ...
+
+    async def close(self) -> None:
+        """Release pooled resources (HTTP sessions). Safe to call more than once."""
+        ...
