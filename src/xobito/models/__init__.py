@@ -10,6 +10,10 @@ from xobito.models.source import Source
 from xobito.models.status import Status
 from xobito.models.workspace import Workspace
 
+# SQLite must never reuse the id of a deleted row (ids reach clients and their webhooks).
+for _table in Base.metadata.tables.values():
+    _table.dialect_kwargs["sqlite_autoincrement"] = True
+
 __all__ = [
     "ApiToken",
     "Base",

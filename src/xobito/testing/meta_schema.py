@@ -195,22 +195,54 @@ def _json_path(error: ValidationError) -> str:
     return path
 
 
+_SHAPE_KEYWORDS = frozenset(
+    {"required", "enum", "const", "type", "additionalProperties", "unevaluatedProperties"}
+)
+
+
+def _closest_branch(error: ValidationError) -> list[ValidationError]:
+    """Errors of the ``oneOf``/``anyOf`` branch the instance came closest to matching.
+
+    A branch failing ``required``/``enum``/``type`` checks on the instance itself or its direct
+    properties describes a different shape; prefer branches that only fail deeper down.
+    """
+    depth = len(error.absolute_path)
+    branches: dict[object, list[ValidationError]] = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+
+    def mismatches(errors: list[ValidationError]) -> tuple[int, int]:
+        shallow = sum(
+            1
+            for e in errors
+            if e.validator in _SHAPE_KEYWORDS and len(e.absolute_path) <= depth + 1
+        )
+        return shallow, len(errors)
+
+    return min(branches.values(), key=mismatches)
+
+
 def _describe(error: ValidationError) -> str:
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        # The stock message repeats the whole instance; name the closest branch's problem.
+        inner = best_match(_closest_branch(error))
+        closest = _describe(inner)
+        return f"{_json_path(error)}: matches none of the allowed shapes; closest: {closest}"
     message = error.message
     if len(message) > _MAX_MESSAGE_CHARS:
-        message = message[:_MAX_MESSAGE_CHARS] + "..."
-    text = f"{_json_path(error)}: {message}"
-    # oneOf/anyOf failures only say "not valid under any of the given schemas"; name the
-    # closest branch's problem so the violation is actionable.
-    if error.context:
-        inner = best_match(error.context)
-        if inner is not None:
-            text += f" (closest: {_describe(inner)})"
-    return text
+        # Messages start with the offending value and end with the rule: keep both ends.
+        half = _MAX_MESSAGE_CHARS // 2
+        message = f"{message[:half]} ... {message[-half:]}"
+    return f"{_json_path(error)}: {message}"
 
 
 def _errors(validator: Draft202012Validator, instance: object) -> Iterator[str]:
-    for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
+    # unevaluatedProperties also fires for a property whose own subschema failed; list the
+    # specific failures first.
+    def order(e: ValidationError) -> tuple[bool, list[str]]:
+        return e.validator == "unevaluatedProperties", [str(p) for p in e.absolute_path]
+
+    for error in sorted(validator.iter_errors(instance), key=order):
         yield _describe(error)
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 06:26:47.331208
+Create Date: 2026-11-22 06:27:47.270225
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("updated_at", xobito.kit.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_workspaces")),
         sa.UniqueConstraint("subdomain", name=op.f("uq_workspaces_subdomain")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "api_tokens",
@@ -58,6 +59,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.create_index(
@@ -79,6 +81,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_groups")),
         sa.UniqueConstraint("workspace_id", "name", name=op.f("uq_groups_workspace_id_name")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("groups", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_groups_workspace_id"), ["workspace_id"], unique=False)
@@ -98,6 +101,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sources")),
         sa.UniqueConstraint("workspace_id", "name", name=op.f("uq_sources_workspace_id_name")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("sources", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_sources_workspace_id"), ["workspace_id"], unique=False)
@@ -119,6 +123,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_statuses")),
         sa.UniqueConstraint("workspace_id", "name", name=op.f("uq_statuses_workspace_id_name")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("statuses", schema=None) as batch_op:
         batch_op.create_index(
@@ -171,6 +176,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
         sa.UniqueConstraint("workspace_id", "email", name=op.f("uq_contacts_workspace_id_email")),
         sa.UniqueConstraint("workspace_id", "phone", name=op.f("uq_contacts_workspace_id_phone")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_contacts_source_id"), ["source_id"], unique=False)
@@ -197,6 +203,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_keys")),
         sa.UniqueConstraint("token_id", "key", name=op.f("uq_idempotency_keys_token_id_key")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
         batch_op.create_index(
@@ -220,6 +227,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("contact_id", "group_id", name=op.f("pk_contact_groups")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("contact_groups", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_contact_groups_group_id"), ["group_id"], unique=False)

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Creates .venv (Python 3.11) and installs Xobito into it; reinstalls when pyproject.toml changes.
+# Usage: scripts/bootstrap.sh [extra]   (extra: "dev" for the test tools)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extra="${1:-}"
+py="${PYTHON:-}"
+if [ -z "$py" ]; then
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1; then py="$candidate"; break; fi
+  done
+fi
+if [ ! -x .venv/bin/python ]; then
+  "$py" -m venv .venv
+  .venv/bin/python -m pip install -q --upgrade pip
+fi
+stamp=".venv/.xobito-installed${extra:+-$extra}"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  spec="."
+  [ -n "$extra" ] && spec=".[$extra]"
+  .venv/bin/python -m pip install -q -e "$spec"
+  echo "$want" > "$stamp"
+fi

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the test tools and runs everything: ruff, mypy --strict, the suite on SQLite and on
+# PostgreSQL + Redis, and a 90 % line-coverage gate on src/.
+# The PostgreSQL run is skipped when the services are missing, unless XOBITO_REQUIRE_SERVICES=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh dev
+export PATH="$PWD/.venv/bin:$PATH"
+
+echo "== ruff"; ruff check src tests bench
+echo "== mypy --strict"; mypy src
+
+coverage erase
+echo "== tests on SQLite (in-memory rate limiter)"
+XOBITO_TEST_BACKEND=sqlite pytest --cov=xobito --cov-report= "$@"
+echo "== tests on PostgreSQL + Redis"
+XOBITO_TEST_BACKEND=postgres pytest --cov=xobito --cov-append --cov-report= "$@"
+echo "== coverage"
+coverage report --fail-under=90

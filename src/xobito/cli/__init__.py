@@ -1,0 +1,1 @@
+"""The ``xobito`` command line (typer)."""

@@ -1,0 +1,50 @@
+"""Entry point of the ``xobito`` command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from xobito.cli import demo, token, workspace
+from xobito.config import get_settings
+
+app = typer.Typer(
+    help="Xobito: self-hostable WhatsApp Business messaging platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(workspace.app, name="workspace")
+app.add_typer(token.app, name="token")
+app.command("demo")(demo.demo)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+) -> None:
+    """Serve the HTTP API (uvicorn with uvloop and httptools)."""
+    import uvicorn
+
+    uvicorn.run(
+        "xobito.app:create_app", factory=True, host=host, port=port, workers=workers,
+        loop="uvloop", http="httptools", access_log=False, proxy_headers=True,
+        log_level=get_settings().log_level.lower(),
+    )
+
+
+@db_app.command("upgrade")
+def upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
+    """Apply migrations up to ``revision``."""
+    from xobito.kit.migrate import upgrade as run_upgrade
+
+    run_upgrade(get_settings().database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

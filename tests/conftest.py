@@ -1,0 +1,94 @@
+"""Fixtures every test shares: a migrated database, the app, an HTTP client, factories.
+
+Each test starts from empty tables (rows are deleted after the test, identities reset), with a
+fresh rate-limit store and empty auth caches.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.backends import Backend, close_backend, open_backend
+from tests.factories import Factory
+from xobito.app import create_app
+from xobito.config import Settings
+from xobito.kit.migrate import upgrade
+from xobito.models import Base
+
+ADMIN_KEY = "test-admin-key"
+
+
+@pytest.fixture(scope="session")
+def backend() -> Iterator[Backend]:
+    with tempfile.TemporaryDirectory(prefix="xobito-test-") as tmp:
+        b = open_backend(tmp)
+        upgrade(b.database_url)
+        yield b
+        close_backend(b)
+
+
+@pytest.fixture(scope="session")
+def settings(backend: Backend) -> Settings:
+    return Settings(
+        env="testing",
+        database_url=backend.database_url,
+        redis_url=backend.redis_url,
+        redis_prefix=backend.redis_prefix,
+        admin_key=ADMIN_KEY,
+        auth_cache_seconds=0,
+        worker_in_process=False,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    yield application
+    await application.state.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+async def _clean(app: FastAPI, backend: Backend) -> AsyncIterator[None]:
+    yield
+    await app.state.limiter.reset()
+    app.state.authenticator.workspaces.clear()
+    app.state.authenticator.tokens.clear()
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    async with app.state.engine.begin() as conn:
+        if backend.name == "postgres":
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                await conn.execute(text(f"DELETE FROM {name}"))
+            await conn.execute(text("DELETE FROM sqlite_sequence"))
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+async def session(app: FastAPI) -> AsyncIterator[AsyncSession]:
+    async with app.state.sessionmaker() as s:
+        yield s
+
+
+@pytest.fixture
+def factory(app: FastAPI) -> Factory:
+    return Factory(app.state.sessionmaker)
+
+
+@pytest.fixture
+def admin_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_KEY}"}
