@@ -48,27 +48,36 @@ class Factory:
     async def workspace(self, subdomain: str | None = None, **fields: Any) -> Workspace:
         async with self.sessionmaker() as s:
             ws = await WorkspaceService(s).create(
-                {"subdomain": subdomain or f"ws{self._next()}", "name": "Test", **fields})
+                {"subdomain": subdomain or f"ws{self._next()}", "name": "Test", **fields}
+            )
             await s.commit()
             return ws
 
-    async def token(self, workspace: Workspace, abilities: list[str] | None = None,
-                    **fields: Any) -> tuple[str, int]:
+    async def token(
+        self, workspace: Workspace, abilities: list[str] | None = None, **fields: Any
+    ) -> tuple[str, int]:
         async with self.sessionmaker() as s:
             token, plaintext = await TokenService(s).create(
-                workspace, {"name": "test", "abilities": abilities or list(ABILITIES), **fields})
+                workspace, {"name": "test", "abilities": abilities or list(ABILITIES), **fields}
+            )
             await s.commit()
             return plaintext, token.id
 
-    async def tenant(self, subdomain: str | None = None, abilities: list[str] | None = None,
-                     token_fields: dict[str, Any] | None = None, **fields: Any) -> Tenant:
+    async def tenant(
+        self,
+        subdomain: str | None = None,
+        abilities: list[str] | None = None,
+        token_fields: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> Tenant:
         ws = await self.workspace(subdomain, **fields)
         plaintext, token_id = await self.token(ws, abilities, **(token_fields or {}))
         return Tenant(ws, plaintext, token_id)
 
     async def status(self, tenant: Tenant, name: str | None = None, **fields: Any) -> Any:
-        return await self._label(STATUSES, tenant, {"name": name or f"Status {self._next()}",
-                                                    **fields})
+        return await self._label(
+            STATUSES, tenant, {"name": name or f"Status {self._next()}", **fields}
+        )
 
     async def source(self, tenant: Tenant, name: str | None = None) -> Any:
         return await self._label(SOURCES, tenant, {"name": name or f"Source {self._next()}"})

@@ -38,11 +38,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.engine.dispose()
 
     app = FastAPI(
-        title="Xobito", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+        title="Xobito",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
         default_response_class=JSONResponse,
     )
-    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
-                         max_overflow=settings.db_max_overflow, echo=settings.db_echo)
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        echo=settings.db_echo,
+    )
     limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
     app.state.settings = settings
     app.state.engine = engine

@@ -56,8 +56,9 @@ def examples() -> dict[str, dict[str, Any]]:
 
 def _valid_names(doc: dict[str, Any], examples: dict[str, dict[str, Any]]) -> set[str]:
     registry = Registry().with_resource("urn:t", DRAFT202012.create_resource(doc))
-    validator = Draft202012Validator({"$ref": "urn:t#/components/schemas/Message"},
-                                     registry=registry)
+    validator = Draft202012Validator(
+        {"$ref": "urn:t#/components/schemas/Message"}, registry=registry
+    )
     return {name for name, body in examples.items() if validator.is_valid(body)}
 
 
@@ -65,8 +66,9 @@ def test_example_counts_after_relaxations(examples: dict[str, dict[str, Any]]) -
     assert len(examples) == 50
     typed = {name for name, body in examples.items() if "type" in body}
     assert len(typed) == 47  # the "47 request examples" of DEVIATIONS.md
-    valid = {name for name, body in examples.items()
-             if not meta_schema.validate_message_request(body)}
+    valid = {
+        name for name, body in examples.items() if not meta_schema.validate_message_request(body)
+    }
     assert set(examples) - valid == set(STILL_INVALID)
     assert len(valid) == 41
     assert valid <= typed  # 41 of the 47
@@ -99,8 +101,10 @@ def _cta(display_text: str = "Open shop") -> dict[str, Any]:
             "header": {"type": "text", "text": "Offer"},
             "body": {"text": "Tap below"},
             "footer": {"text": "Thanks"},
-            "action": {"name": "cta_url",
-                       "parameters": {"display_text": display_text, "url": "https://x.test"}},
+            "action": {
+                "name": "cta_url",
+                "parameters": {"display_text": display_text, "url": "https://x.test"},
+            },
         },
     }
 
@@ -115,8 +119,9 @@ def test_rejects_unknown_top_level_key(examples: dict[str, dict[str, Any]]) -> N
 def test_rejects_missing_to(examples: dict[str, dict[str, Any]]) -> None:
     body = copy.deepcopy(examples["Send Text Message"])
     del body["to"]
-    assert any("'to' is a required property" in e for e in
-               meta_schema.validate_message_request(body))
+    assert any(
+        "'to' is a required property" in e for e in meta_schema.validate_message_request(body)
+    )
 
 
 def test_rejects_fourth_reply_button(examples: dict[str, dict[str, Any]]) -> None:
@@ -172,10 +177,14 @@ def test_language_policy_optional_but_allowed(examples: dict[str, dict[str, Any]
 @pytest.mark.parametrize(("index", "ok"), [("0", True), ("9", True), ("10", False), ("a", False)])
 def test_template_button_index(examples: dict[str, dict[str, Any]], index: str, ok: bool) -> None:
     body = copy.deepcopy(examples["Send Test Message"])
-    body["template"]["components"] = [{
-        "type": "button", "sub_type": "url", "index": index,
-        "parameters": [{"type": "text", "text": "abc"}],
-    }]
+    body["template"]["components"] = [
+        {
+            "type": "button",
+            "sub_type": "url",
+            "index": index,
+            "parameters": [{"type": "text", "text": "abc"}],
+        }
+    ]
     assert (meta_schema.validate_message_request(body) == []) is ok
 
 
@@ -228,13 +237,16 @@ def test_webhook_examples_are_exposed() -> None:
 
 
 def test_status_webhook_matches_metas_schema() -> None:
-    payload = build_status_webhook([
-        StatusUpdate("wamid.A", "delivered", "14155551234", timestamp=1750000000),
-        StatusUpdate("wamid.B", "failed", "14155550000", error_code=131026),
-    ])
+    payload = build_status_webhook(
+        [
+            StatusUpdate("wamid.A", "delivered", "14155551234", timestamp=1750000000),
+            StatusUpdate("wamid.B", "failed", "14155550000", error_code=131026),
+        ]
+    )
     assert meta_schema.validate_webhook_payload(payload) == []
     assert meta_schema.component_validator("StatusMessageValue").is_valid(
-        payload["entry"][0]["changes"][0]["value"])
+        payload["entry"][0]["changes"][0]["value"]
+    )
 
 
 def test_spec_is_parsed_once() -> None:

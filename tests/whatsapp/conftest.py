@@ -16,8 +16,9 @@ __all__ = ["closed_port", "conn", "fake_graph", "fake_graph_server", "provider"]
 
 @pytest.fixture
 def conn() -> ConnectionInfo:
-    return ConnectionInfo(phone_number_id="106540352242922", waba_id="419561257915477",
-                          access_token="EAAG-test-token")
+    return ConnectionInfo(
+        phone_number_id="106540352242922", waba_id="419561257915477", access_token="EAAG-test-token"
+    )
 
 
 @pytest.fixture

@@ -22,8 +22,12 @@ async def on_xobito_error(request: Request, exc: Exception) -> Response:
 
 async def on_replay(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ReplayResponse)
-    response = Response(exc.body, status_code=exc.status_code, media_type="application/json",
-                        headers={"Idempotent-Replayed": "true"})
+    response = Response(
+        exc.body,
+        status_code=exc.status_code,
+        media_type="application/json",
+        headers={"Idempotent-Replayed": "true"},
+    )
     return rate_headers(request, response)
 
 
@@ -45,8 +49,9 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     messages = {404: "Not found", 405: "Method not allowed"}
     message = messages.get(exc.status_code, str(exc.detail))
-    return JSONResponse({"status": "error", "message": message}, status_code=exc.status_code,
-                        headers=exc.headers)
+    return JSONResponse(
+        {"status": "error", "message": message}, status_code=exc.status_code, headers=exc.headers
+    )
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:

@@ -57,7 +57,8 @@ class DatabaseRoute(APIRoute):
                         row_id = getattr(request.state, "idempotency", None)
                         if row_id is not None:
                             await IdempotencyService.complete(
-                                session, row_id, response.status_code, bytes(response.body))
+                                session, row_id, response.status_code, bytes(response.body)
+                            )
                         await session.commit()
                     else:
                         await session.rollback()

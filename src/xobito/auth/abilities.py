@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 ABILITIES: tuple[str, ...] = (
-    *(f"{res}.{act}" for res in ("contacts", "statuses", "sources", "groups")
-      for act in ("create", "read", "update", "delete")),
+    *(
+        f"{res}.{act}"
+        for res in ("contacts", "statuses", "sources", "groups")
+        for act in ("create", "read", "update", "delete")
+    ),
     "templates.read",
     "templatebots.read",
     "messagebots.read",

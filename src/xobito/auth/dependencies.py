@@ -11,6 +11,7 @@ import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import cast
 
 from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,7 +48,9 @@ class Authenticator:
     def __init__(self, settings: Settings, limiter: RateLimiter) -> None:
         self.settings = settings
         self.limiter = limiter
-        self.workspaces: TTLCache[str, WorkspaceInfo | object] = TTLCache(settings.auth_cache_seconds)
+        self.workspaces: TTLCache[str, WorkspaceInfo | object] = TTLCache(
+            settings.auth_cache_seconds
+        )
         self.tokens: TTLCache[str, TokenInfo | object] = TTLCache(settings.auth_cache_seconds)
 
     async def workspace(self, session: AsyncSession, subdomain: str) -> WorkspaceInfo | None:
@@ -95,8 +98,9 @@ class Authenticator:
         if token.monthly_quota is not None:
             quota = await self.limiter.hit_quota(f"token/{token.id}", token.monthly_quota, now)
             if not quota.allowed:
-                raise TooManyRequests("Monthly quota exceeded", quota.retry_after,
-                                      decision.limit, decision.remaining)
+                raise TooManyRequests(
+                    "Monthly quota exceeded", quota.retry_after, decision.limit, decision.remaining
+                )
         if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
             await TokenRepository(session).touch(token.id, now)
             self.tokens.put(tokens.digest(plaintext), _touched(token, now))
@@ -116,7 +120,8 @@ def require(ability: str) -> Callable[..., Awaitable[ApiContext]]:
 
     async def dependency(request: Request, subdomain: str) -> ApiContext:
         app_state = request.app.state
-        ctx = await app_state.authenticator.authenticate(request, subdomain)
+        authenticator: Authenticator = app_state.authenticator
+        ctx = await authenticator.authenticate(request, subdomain)
         if ability not in ctx.token.abilities:
             raise Forbidden(f"Token does not have the required ability: {ability}")
         key = request.headers.get("idempotency-key")
@@ -124,12 +129,13 @@ def require(ability: str) -> Callable[..., Awaitable[ApiContext]]:
             body = await read_limited(request, app_state.settings.max_json_body_bytes)
             service: IdempotencyService = app_state.idempotency
             request.state.idempotency = await service.begin(
-                ctx.token.id, key, request_hash(request, body))
+                ctx.token.id, key, request_hash(request, body)
+            )
         return ctx
 
     dependency.__name__ = f"require_{ability.replace('.', '_')}"
     return dependency
 
 
-def Ability(ability: str) -> ApiContext:  # noqa: N802 - reads like a type in signatures
-    return Depends(require(ability))  # type: ignore[no-any-return]
+def Ability(ability: str) -> ApiContext:
+    return cast(ApiContext, Depends(require(ability)))

@@ -17,13 +17,19 @@ from xobito.kit.params import RecordId
 from xobito.kit.responses import success
 from xobito.workspace.service import WorkspaceService
 
-router = APIRouter(prefix="/workspaces/{subdomain}/tokens", tags=["admin"],
-                   route_class=DatabaseRoute)
+router = APIRouter(
+    prefix="/workspaces/{subdomain}/tokens", tags=["admin"], route_class=DatabaseRoute
+)
 
 
-@router.post("", status_code=201, name="admin.tokens.store",
-             openapi_extra=route_doc(failure="create token", not_found="Workspace not found",
-                                     body=TokenCreate))
+@router.post(
+    "",
+    status_code=201,
+    name="admin.tokens.store",
+    openapi_extra=route_doc(
+        failure="create token", not_found="Workspace not found", body=TokenCreate
+    ),
+)
 async def create_token(
     request: Request, subdomain: str, session: AsyncSession = Depends(operator)
 ) -> Response:
@@ -32,17 +38,25 @@ async def create_token(
     return success(token_record(token, plaintext), "Token created successfully", 201)
 
 
-@router.get("", name="admin.tokens.index",
-            openapi_extra=route_doc(failure="list tokens", not_found="Workspace not found"))
+@router.get(
+    "",
+    name="admin.tokens.index",
+    openapi_extra=route_doc(failure="list tokens", not_found="Workspace not found"),
+)
 async def list_tokens(subdomain: str, session: AsyncSession = Depends(operator)) -> Response:
     ws = await WorkspaceService(session).get(subdomain)
     return success([token_record(t) for t in await TokenService(session).list(ws)])
 
 
-@router.delete("/{token_id}", name="admin.tokens.destroy",
-               openapi_extra=route_doc(failure="revoke token", not_found="Token not found"))
+@router.delete(
+    "/{token_id}",
+    name="admin.tokens.destroy",
+    openapi_extra=route_doc(failure="revoke token", not_found="Token not found"),
+)
 async def revoke_token(
-    request: Request, subdomain: str, token_id: RecordId,
+    request: Request,
+    subdomain: str,
+    token_id: RecordId,
     session: AsyncSession = Depends(operator),
 ) -> Response:
     ws = await WorkspaceService(session).get(subdomain)

@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from xobito.auth.abilities import ABILITIES
 from xobito.kit.time import iso, utcnow
-from xobito.kit.validation import RequestModel, Text
+from xobito.kit.validation import RequestModel, Str255
 from xobito.models import ApiToken
 
 
@@ -23,16 +23,19 @@ def _ability(value: str) -> str:
 
 def _future(value: datetime) -> datetime:
     if value <= utcnow():
-        raise PydanticCustomError("message", "{message}", {
-            "message": "The expires at must be a date after now."})
+        raise PydanticCustomError(
+            "message", "{message}", {"message": "The expires at must be a date after now."}
+        )
     return value
 
 
-Ability = Annotated[str, AfterValidator(_ability), Field(json_schema_extra={"enum": list(ABILITIES)})]
+Ability = Annotated[
+    str, AfterValidator(_ability), Field(json_schema_extra={"enum": list(ABILITIES)})
+]
 
 
 class TokenCreate(RequestModel):
-    name: Text(max=255)  # type: ignore[valid-type]
+    name: Str255
     abilities: Annotated[list[Ability], Field(min_length=1)]
     rate_limit_max: Annotated[int, Field(ge=1, le=2_000_000_000)] | None = None
     monthly_quota: Annotated[int, Field(ge=1, le=2_000_000_000)] | None = None
@@ -55,8 +58,14 @@ class TokenInfo:
     @classmethod
     def of(cls, token: ApiToken) -> TokenInfo:
         return cls(
-            token.id, token.workspace_id, frozenset(token.abilities), token.rate_limit_max,
-            token.monthly_quota, token.expires_at, token.is_active, token.last_used_at,
+            token.id,
+            token.workspace_id,
+            frozenset(token.abilities),
+            token.rate_limit_max,
+            token.monthly_quota,
+            token.expires_at,
+            token.is_active,
+            token.last_used_at,
         )
 
     def usable(self, now: datetime) -> bool:

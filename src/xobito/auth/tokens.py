@@ -19,9 +19,5 @@ def digest(plaintext: str) -> str:
 
 
 def looks_valid(plaintext: str) -> bool:
-    body = plaintext[len(PREFIX):]
-    return (
-        plaintext.startswith(PREFIX)
-        and len(body) == 64
-        and all(c in _ALPHABET for c in body)
-    )
+    body = plaintext[len(PREFIX) :]
+    return plaintext.startswith(PREFIX) and len(body) == 64 and all(c in _ALPHABET for c in body)

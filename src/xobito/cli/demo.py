@@ -26,40 +26,50 @@ from xobito.workspace.service import WorkspaceService
 SUBDOMAIN = "demo"
 
 
-async def ensure_demo(session: AsyncSession, token_file: Path) -> str:
+async def ensure_demo(session: AsyncSession, saved: str | None) -> tuple[str, bool]:
+    """The demo token (``saved`` if it still works, else a new one) and whether it is new."""
     ws = await WorkspaceRepository(session).by_subdomain(SUBDOMAIN)
     if ws is None:
         ws = await WorkspaceService(session).create({"subdomain": SUBDOMAIN, "name": "Demo"})
         await LabelService(STATUSES, session, ws.id).create(
-            {"name": "New", "color": "#2196F3", "isdefault": True})
+            {"name": "New", "color": "#2196F3", "isdefault": True}
+        )
         await LabelService(SOURCES, session, ws.id).create({"name": "Website"})
-    if token_file.exists():
-        saved = token_file.read_text().strip()
+    if saved:
         row = await TokenRepository(session).by_hash(tokens.digest(saved))
         if row is not None and row.workspace_id == ws.id and row.is_active:
-            return saved
+            return saved, False
     _, plaintext = await TokenService(session).create(
-        ws, {"name": "demo", "abilities": list(ABILITIES)})
-    token_file.parent.mkdir(parents=True, exist_ok=True)
-    token_file.write_text(plaintext + "\n")
-    os.chmod(token_file, 0o600)
-    return plaintext
+        ws, {"name": "demo", "abilities": list(ABILITIES)}
+    )
+    return plaintext, True
 
 
 def demo(
     token_file: Annotated[Path, typer.Option(help="Where the demo token is kept")] = Path(
-        "var/demo-token"),
+        "var/demo-token"
+    ),
     base_url: Annotated[str, typer.Option(help="Printed base URL")] = "http://127.0.0.1:8000",
 ) -> None:
     """Create (once) the demo workspace and token, and print how to call the API."""
 
-    async def work(session: Any) -> str:
-        return await ensure_demo(session, token_file)
+    saved = token_file.read_text().strip() if token_file.exists() else None
 
-    token = run(work)
+    async def work(session: Any) -> tuple[str, bool]:
+        return await ensure_demo(session, saved)
+
+    token, is_new = run(work)
+    if is_new:
+        token_file.parent.mkdir(parents=True, exist_ok=True)
+        token_file.write_text(token + "\n")
+        os.chmod(token_file, 0o600)
     console.print(f"Xobito API base URL: {base_url}/api/v1/{SUBDOMAIN}", highlight=False)
     console.print(f"Demo token (also in {token_file}):", highlight=False)
     console.print(token, markup=False, highlight=False, soft_wrap=True)
     console.print(
         f'Try: curl -H "Authorization: Bearer $(cat {token_file})" '
-        f"{base_url}/api/v1/{SUBDOMAIN}/contacts", markup=False, highlight=False, soft_wrap=True)
+        f"{base_url}/api/v1/{SUBDOMAIN}/contacts",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )

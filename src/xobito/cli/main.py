@@ -31,8 +31,15 @@ def serve(
     import uvicorn
 
     uvicorn.run(
-        "xobito.app:create_app", factory=True, host=host, port=port, workers=workers,
-        loop="uvloop", http="httptools", access_log=False, proxy_headers=True,
+        "xobito.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        proxy_headers=True,
         log_level=get_settings().log_level.lower(),
     )
 

@@ -21,8 +21,10 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a tabl
 def create(
     subdomain: Annotated[str, typer.Argument(help="The workspace")],
     name: Annotated[str, typer.Option(help="What the token is for")],
-    ability: Annotated[list[str] | None, typer.Option(
-        "--ability", "-a", help="Repeat for each ability; default: every ability")] = None,
+    ability: Annotated[
+        list[str] | None,
+        typer.Option("--ability", "-a", help="Repeat for each ability; default: every ability"),
+    ] = None,
     rate_limit_max: Annotated[int | None, typer.Option(help="Own requests-per-window")] = None,
     monthly_quota: Annotated[int | None, typer.Option(help="Requests per calendar month")] = None,
     expires_at: Annotated[str | None, typer.Option(help="ISO-8601 with timezone")] = None,
@@ -30,8 +32,11 @@ def create(
 ) -> None:
     """Create a token and print its plaintext, which is shown only this once."""
     body: dict[str, Any] = {"name": name, "abilities": ability or list(ABILITIES)}
-    for key, value in (("rate_limit_max", rate_limit_max), ("monthly_quota", monthly_quota),
-                       ("expires_at", expires_at)):
+    for key, value in (
+        ("rate_limit_max", rate_limit_max),
+        ("monthly_quota", monthly_quota),
+        ("expires_at", expires_at),
+    ):
         if value is not None:
             body[key] = value
 
@@ -44,13 +49,16 @@ def create(
     if as_json:
         show([record], [], True)
         return
-    console.print(f"Token {record['id']} created for {subdomain}. Store it now; it is not shown again:")
+    console.print(
+        f"Token {record['id']} created for {subdomain}. Store it now; it is not shown again:"
+    )
     console.print(record["token"], markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command("list")
-def list_(subdomain: Annotated[str, typer.Argument(help="The workspace")],
-          as_json: Json = False) -> None:
+def list_(
+    subdomain: Annotated[str, typer.Argument(help="The workspace")], as_json: Json = False
+) -> None:
     """List a workspace's tokens (never their secrets)."""
 
     async def work(session: Any) -> list[dict[str, Any]]:
@@ -61,8 +69,10 @@ def list_(subdomain: Annotated[str, typer.Argument(help="The workspace")],
 
 
 @app.command("revoke")
-def revoke(subdomain: Annotated[str, typer.Argument(help="The workspace")],
-           token_id: Annotated[int, typer.Argument(help="The token's id")]) -> None:
+def revoke(
+    subdomain: Annotated[str, typer.Argument(help="The workspace")],
+    token_id: Annotated[int, typer.Argument(help="The token's id")],
+) -> None:
     """Revoke a token (it stops working everywhere within a second)."""
 
     async def work(session: Any) -> dict[str, Any]:

@@ -11,16 +11,31 @@ from xobito.workspace.schemas import workspace_record
 from xobito.workspace.service import WorkspaceService
 
 app = typer.Typer(help="Manage workspaces (tenants).", no_args_is_help=True)
-COLUMNS = ["id", "subdomain", "name", "max_contacts", "rate_limit_max", "rate_limit_decay",
-           "enforce_care_window"]
+COLUMNS = [
+    "id",
+    "subdomain",
+    "name",
+    "max_contacts",
+    "rate_limit_max",
+    "rate_limit_decay",
+    "enforce_care_window",
+]
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-def _settings(max_contacts: int | None, rate_limit_max: int | None,
-              rate_limit_decay: int | None, care_window: bool | None) -> dict[str, Any]:
-    given = {"max_contacts": max_contacts, "rate_limit_max": rate_limit_max,
-             "rate_limit_decay": rate_limit_decay, "enforce_care_window": care_window}
+def _settings(
+    max_contacts: int | None,
+    rate_limit_max: int | None,
+    rate_limit_decay: int | None,
+    care_window: bool | None,
+) -> dict[str, Any]:
+    given = {
+        "max_contacts": max_contacts,
+        "rate_limit_max": rate_limit_max,
+        "rate_limit_decay": rate_limit_decay,
+        "enforce_care_window": care_window,
+    }
     return {k: v for k, v in given.items() if v is not None}
 
 
@@ -31,13 +46,18 @@ def create(
     max_contacts: Annotated[int | None, typer.Option(help="Plan limit on contacts")] = None,
     rate_limit_max: Annotated[int | None, typer.Option(help="Requests per window")] = None,
     rate_limit_decay: Annotated[int | None, typer.Option(help="Window in minutes")] = None,
-    care_window: Annotated[bool | None, typer.Option(
-        "--care-window/--no-care-window", help="Enforce the 24-hour care window")] = None,
+    care_window: Annotated[
+        bool | None,
+        typer.Option("--care-window/--no-care-window", help="Enforce the 24-hour care window"),
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """Create a workspace."""
-    body = {"subdomain": subdomain, "name": name,
-            **_settings(max_contacts, rate_limit_max, rate_limit_decay, care_window)}
+    body = {
+        "subdomain": subdomain,
+        "name": name,
+        **_settings(max_contacts, rate_limit_max, rate_limit_decay, care_window),
+    }
     record = run(lambda s: _create(s, body))
     show([record], COLUMNS, as_json)
 
@@ -63,8 +83,10 @@ def update(
     max_contacts: Annotated[int | None, typer.Option(help="Plan limit on contacts")] = None,
     rate_limit_max: Annotated[int | None, typer.Option(help="Requests per window")] = None,
     rate_limit_decay: Annotated[int | None, typer.Option(help="Window in minutes")] = None,
-    care_window: Annotated[bool | None, typer.Option(
-        "--care-window/--no-care-window", help="Enforce the 24-hour care window")] = None,
+    care_window: Annotated[
+        bool | None,
+        typer.Option("--care-window/--no-care-window", help="Enforce the 24-hour care window"),
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """Change a workspace's settings (only the options given)."""

@@ -28,7 +28,9 @@ class ContactRepository(ScopedRepository[Contact]):
         return out
 
     async def set_groups(self, contact_id: int, group_ids: Sequence[int]) -> None:
-        await self.session.execute(delete(ContactGroup).where(ContactGroup.contact_id == contact_id))
+        await self.session.execute(
+            delete(ContactGroup).where(ContactGroup.contact_id == contact_id)
+        )
         if group_ids:
             await self.session.execute(
                 insert(ContactGroup),
@@ -37,7 +39,8 @@ class ContactRepository(ScopedRepository[Contact]):
 
     async def by_phone(self, phone: str) -> Contact | None:
         stmt = self.select().where(Contact.phone == phone)
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        contact: Contact | None = (await self.session.execute(stmt)).scalar_one_or_none()
+        return contact
 
 
 def filters(
@@ -53,11 +56,21 @@ def filters(
     if search:
         pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         full_name = Contact.firstname + " " + Contact.lastname
-        where.append(or_(*(
-            col.ilike(pattern, escape="\\")
-            for col in (Contact.firstname, Contact.lastname, full_name, Contact.phone,
-                        Contact.email, Contact.company)
-        )))
+        where.append(
+            or_(
+                *(
+                    col.ilike(pattern, escape="\\")
+                    for col in (
+                        Contact.firstname,
+                        Contact.lastname,
+                        full_name,
+                        Contact.phone,
+                        Contact.email,
+                        Contact.company,
+                    )
+                )
+            )
+        )
     if type is not None:
         where.append(Contact.type == type)
     if status_id is not None:
@@ -65,8 +78,9 @@ def filters(
     if source_id is not None:
         where.append(Contact.source_id == source_id)
     if group_id is not None:
-        where.append(exists().where(
-            ContactGroup.contact_id == Contact.id, ContactGroup.group_id == group_id))
+        where.append(
+            exists().where(ContactGroup.contact_id == Contact.id, ContactGroup.group_id == group_id)
+        )
     if is_opted_out is not None:
         where.append(Contact.is_opted_out.is_(is_opted_out))
     return where

@@ -38,32 +38,54 @@ async def index(
     ctx: ApiContext = Ability("contacts.read"),
 ) -> Response:
     size = per_page or 15
-    where = filters(search=search, type=type, status_id=status_id, source_id=source_id,
-                    group_id=group_id, is_opted_out=is_opted_out)
+    where = filters(
+        search=search,
+        type=type,
+        status_id=status_id,
+        source_id=source_id,
+        group_id=group_id,
+        is_opted_out=is_opted_out,
+    )
     items, total = await ContactService(ctx.session, ctx.workspace).page(page, size, where)
-    keep = {"per_page": per_page, "search": search, "type": type, "status_id": status_id,
-            "source_id": source_id, "group_id": group_id,
-            "is_opted_out": None if is_opted_out is None else int(is_opted_out)}
-    return success(paginate(items, total=total, page=page, per_page=size,
-                            path=page_path(request), keep=keep))
+    keep = {
+        "per_page": per_page,
+        "search": search,
+        "type": type,
+        "status_id": status_id,
+        "source_id": source_id,
+        "group_id": group_id,
+        "is_opted_out": None if is_opted_out is None else int(is_opted_out),
+    }
+    return success(
+        paginate(items, total=total, page=page, per_page=size, path=page_path(request), keep=keep)
+    )
 
 
-@router.get("/{contact_id}", name="contacts.show",
-            openapi_extra=route_doc(failure="retrieve contact", not_found=NOT_FOUND))
+@router.get(
+    "/{contact_id}",
+    name="contacts.show",
+    openapi_extra=route_doc(failure="retrieve contact", not_found=NOT_FOUND),
+)
 async def show(contact_id: RecordId, ctx: ApiContext = Ability("contacts.read")) -> Response:
     return success(await ContactService(ctx.session, ctx.workspace).get(contact_id))
 
 
-@router.post("", name="contacts.store", status_code=201,
-             openapi_extra=route_doc(failure="create contact", body=ContactCreate))
+@router.post(
+    "",
+    name="contacts.store",
+    status_code=201,
+    openapi_extra=route_doc(failure="create contact", body=ContactCreate),
+)
 async def store(request: Request, ctx: ApiContext = Ability("contacts.create")) -> Response:
     record = await ContactService(ctx.session, ctx.workspace).create(await json_body(request))
     return success(record, "Contact created successfully", 201)
 
 
-@router.put("/{contact_id}", name="contacts.update",
-            openapi_extra=route_doc(failure="update contact", not_found=NOT_FOUND,
-                                    body=ContactUpdate))
+@router.put(
+    "/{contact_id}",
+    name="contacts.update",
+    openapi_extra=route_doc(failure="update contact", not_found=NOT_FOUND, body=ContactUpdate),
+)
 async def update(
     request: Request, contact_id: RecordId, ctx: ApiContext = Ability("contacts.update")
 ) -> Response:
@@ -72,8 +94,11 @@ async def update(
     return success(record, "Contact updated successfully")
 
 
-@router.delete("/{contact_id}", name="contacts.destroy",
-               openapi_extra=route_doc(failure="delete contact", not_found=NOT_FOUND))
+@router.delete(
+    "/{contact_id}",
+    name="contacts.destroy",
+    openapi_extra=route_doc(failure="delete contact", not_found=NOT_FOUND),
+)
 async def destroy(contact_id: RecordId, ctx: ApiContext = Ability("contacts.delete")) -> Response:
     await ContactService(ctx.session, ctx.workspace).delete(contact_id)
     return success(message="Contact deleted successfully")

@@ -10,7 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from xobito.kit.phone import to_e164
 from xobito.kit.time import iso
-from xobito.kit.validation import Email, RequestModel, Text
+from xobito.kit.validation import Email, Len, RequestModel, Str255
 from xobito.models import Contact
 
 # Integers are 32-bit columns; anything outside is refused before it reaches the database.
@@ -30,37 +30,37 @@ def _group_names(value: str) -> str:
     return value
 
 
-Phone = Annotated[Text(max=20), AfterValidator(_phone)]  # type: ignore[valid-type]
+Phone = Annotated[str, Len(max=20), AfterValidator(_phone)]
 GroupNames = Annotated[str, AfterValidator(_group_names)]
 
 
 class ContactCreate(RequestModel):
     # Field order is the order errors are reported in.
-    firstname: Text(max=255)  # type: ignore[valid-type]
-    lastname: Text(max=255) | None = None  # type: ignore[valid-type]
+    firstname: Str255
+    lastname: Str255 | None = None
     phone: Phone
     email: Email | None = None
     type: Literal["lead", "customer"]
     source_id: Int32
     status_id: Int32
-    company: Text(max=255) | None = None  # type: ignore[valid-type]
+    company: Str255 | None = None
     description: str | None = None
     country_id: Int32 | None = None
     assigned_id: Int32 | None = None
     groups: GroupNames | None = None
-    zip: Text(max=255) | None = None  # type: ignore[valid-type]
-    city: Text(max=255) | None = None  # type: ignore[valid-type]
-    state: Text(max=255) | None = None  # type: ignore[valid-type]
-    address: Text(max=1000) | None = None  # type: ignore[valid-type]
-    website: Text(max=255) | None = None  # type: ignore[valid-type]
+    zip: Str255 | None = None
+    city: Str255 | None = None
+    state: Str255 | None = None
+    address: Annotated[str, Len(max=1000)] | None = None
+    website: Str255 | None = None
 
 
 class ContactUpdate(ContactCreate):
     """PUT: ``lastname`` becomes required; ``source_id``/``status_id`` optional and nullable."""
 
-    lastname: Text(max=255)  # type: ignore[valid-type]
-    source_id: Int32 | None = None
-    status_id: Int32 | None = None
+    lastname: Str255
+    source_id: Int32 | None = None  # type: ignore[assignment]
+    status_id: Int32 | None = None  # type: ignore[assignment]
 
 
 def group_names(raw: str | None) -> list[str]:
@@ -71,8 +71,22 @@ def group_names(raw: str | None) -> list[str]:
 
 
 COLUMNS = (
-    "firstname", "lastname", "company", "type", "description", "country_id", "zip", "city",
-    "state", "address", "website", "email", "phone", "source_id", "status_id", "assigned_id",
+    "firstname",
+    "lastname",
+    "company",
+    "type",
+    "description",
+    "country_id",
+    "zip",
+    "city",
+    "state",
+    "address",
+    "website",
+    "email",
+    "phone",
+    "source_id",
+    "status_id",
+    "assigned_id",
 )
 
 

@@ -61,8 +61,9 @@ class ContactService:
         errors: Errors = {}
         for field in ("phone", "email"):
             value = values.get(field)
-            if value is not None and await self.repo.taken(getattr(Contact, field), value,
-                                                           exclude_id):
+            if value is not None and await self.repo.taken(
+                getattr(Contact, field), value, exclude_id
+            ):
                 errors[field] = [TAKEN.format(attr=field)]
         for field, repo in (("source_id", self.sources), ("status_id", self.statuses)):
             value = values.get(field)
@@ -76,13 +77,15 @@ class ContactService:
         if errors or extra or data is None:
             raise ValidationFailed(merge(ContactCreate, errors, extra))
         await self.check_plan_limit()
-        contact = Contact(**{k: getattr(data, k) for k in COLUMNS}, is_enabled=True,
-                          is_opted_out=False)
+        contact = Contact(
+            **{k: getattr(data, k) for k in COLUMNS}, is_enabled=True, is_opted_out=False
+        )
         try:
             contact = await self.repo.add(contact)
         except IntegrityError:  # a concurrent request stored the same phone or email
-            raise ValidationFailed(await self._database_rules(values, None) or {
-                "phone": [TAKEN.format(attr="phone")]}) from None
+            raise ValidationFailed(
+                await self._database_rules(values, None) or {"phone": [TAKEN.format(attr="phone")]}
+            ) from None
         group_ids = await self.groups.ensure(group_names(data.groups))
         await self.repo.set_groups(contact.id, group_ids)
         return contact_record(contact, group_ids)
@@ -102,7 +105,9 @@ class ContactService:
         except IntegrityError:
             raise ValidationFailed({"phone": [TAKEN.format(attr="phone")]}) from None
         if "groups" in data.model_fields_set:
-            await self.repo.set_groups(contact.id, await self.groups.ensure(group_names(data.groups)))
+            await self.repo.set_groups(
+                contact.id, await self.groups.ensure(group_names(data.groups))
+            )
         return await self.record(contact), before
 
     async def delete(self, contact_id: int) -> dict[str, Any]:

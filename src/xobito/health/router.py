@@ -39,8 +39,9 @@ async def readyz(request: Request) -> Response:
         except Exception as exc:
             checks["redis"] = f"unreachable: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ok" if ready else "error", "checks": checks},
-                        status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ok" if ready else "error", "checks": checks}, status_code=200 if ready else 503
+    )
 
 
 @router.get("/metrics")

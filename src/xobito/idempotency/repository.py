@@ -33,8 +33,9 @@ class IdempotencyRepository:
         await self.session.execute(
             update(IdempotencyKey)
             .where(IdempotencyKey.id == row_id)
-            .values(request_hash=request_hash, created_at=now, response_status=None,
-                    response_body=None)
+            .values(
+                request_hash=request_hash, created_at=now, response_status=None, response_body=None
+            )
         )
 
     async def complete(self, row_id: int, status: int, body: bytes) -> None:

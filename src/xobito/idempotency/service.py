@@ -63,9 +63,11 @@ class IdempotencyService:
                         await session.rollback()
                         continue  # lost a race: look again at what the winner wrote
                 expired = existing.created_at < now - timedelta(
-                    seconds=self.settings.idempotency_ttl_seconds)
+                    seconds=self.settings.idempotency_ttl_seconds
+                )
                 stale = existing.response_status is None and existing.created_at < now - timedelta(
-                    seconds=self.settings.idempotency_stale_seconds)
+                    seconds=self.settings.idempotency_stale_seconds
+                )
                 if expired or stale:
                     await repo.restart(existing.id, digest, now)
                     await session.commit()

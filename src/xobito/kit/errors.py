@@ -98,7 +98,7 @@ class UnexpectedFailure(XobitoError):
     status_code = 500
 
 
-class ReplayResponse(Exception):  # noqa: N818 - control flow, not an error
+class ReplayResponse(Exception):
     """Raised to answer with a stored idempotent response instead of doing the work again."""
 
     def __init__(self, status_code: int, body: bytes) -> None:

@@ -12,7 +12,8 @@ from xobito.config import Settings
 def configure_logging(settings: Settings) -> None:
     level = getattr(logging, settings.log_level.upper(), logging.INFO)
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer() if settings.log_format == "json"
+        structlog.processors.JSONRenderer()
+        if settings.log_format == "json"
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(

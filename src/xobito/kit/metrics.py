@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -11,24 +10,35 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 REQUESTS = Counter(
-    "xobito_http_requests_total", "HTTP requests by route and status",
-    ["method", "route", "status"], registry=REGISTRY,
+    "xobito_http_requests_total",
+    "HTTP requests by route and status",
+    ["method", "route", "status"],
+    registry=REGISTRY,
 )
 LATENCY = Histogram(
-    "xobito_http_request_duration_seconds", "HTTP request latency by route",
-    ["method", "route"], registry=REGISTRY,
+    "xobito_http_request_duration_seconds",
+    "HTTP request latency by route",
+    ["method", "route"],
+    registry=REGISTRY,
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 SENDS = Counter(
-    "xobito_whatsapp_sends_total", "WhatsApp sends by outcome", ["outcome"], registry=REGISTRY,
+    "xobito_whatsapp_sends_total",
+    "WhatsApp sends by outcome",
+    ["outcome"],
+    registry=REGISTRY,
 )
 WEBHOOK_DELIVERIES = Counter(
-    "xobito_webhook_deliveries_total", "Outbound webhook deliveries by outcome", ["outcome"],
+    "xobito_webhook_deliveries_total",
+    "Outbound webhook deliveries by outcome",
+    ["outcome"],
     registry=REGISTRY,
 )
 QUEUE_DEPTH = Gauge("xobito_queue_depth", "Jobs waiting", ["queue"], registry=REGISTRY)
 QUEUE_AGE = Gauge(
-    "xobito_queue_oldest_age_seconds", "Age of the oldest waiting job", ["queue"],
+    "xobito_queue_oldest_age_seconds",
+    "Age of the oldest waiting job",
+    ["queue"],
     registry=REGISTRY,
 )
 
@@ -60,7 +70,7 @@ class MetricsMiddleware:
             LATENCY.labels(method, route).observe(time.perf_counter() - start)
 
 
-def _route_of(scope: dict[str, Any]) -> str:
+def _route_of(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path_format", None) or getattr(route, "path", None)
     return str(path) if path else "unmatched"

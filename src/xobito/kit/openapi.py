@@ -24,7 +24,10 @@ def schema_of(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def route_doc(
-    *, failure: str, not_found: str | None = None, body: type[BaseModel] | None = None,
+    *,
+    failure: str,
+    not_found: str | None = None,
+    body: type[BaseModel] | None = None,
     multipart: type[BaseModel] | None = None,
 ) -> dict[str, Any]:
     """``openapi_extra`` for a route: its request body and the spec's failure texts."""

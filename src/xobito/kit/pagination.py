@@ -21,8 +21,15 @@ def _window(current: int, last: int) -> list[int | None]:
         return [*range(1, window + ON_EACH_SIDE + 1), None, last - 1, last]
     if current > last - window:
         return [1, 2, None, *range(last - (window + ON_EACH_SIDE - 1), last + 1)]
-    return [1, 2, None, *range(current - ON_EACH_SIDE, current + ON_EACH_SIDE + 1), None,
-            last - 1, last]
+    return [
+        1,
+        2,
+        None,
+        *range(current - ON_EACH_SIDE, current + ON_EACH_SIDE + 1),
+        None,
+        last - 1,
+        last,
+    ]
 
 
 def paginate(

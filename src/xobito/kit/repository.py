@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-
-class Owned(Protocol):
-    id: Any
-    workspace_id: Any
-
-
-T = TypeVar("T", bound=Owned)
+T = TypeVar("T")
 
 
 class ScopedRepository(Generic[T]):
@@ -28,19 +22,20 @@ class ScopedRepository(Generic[T]):
     def scope(self) -> ColumnElement[bool]:
         return self.model.workspace_id == self.workspace_id  # type: ignore[no-any-return]
 
-    def select(self) -> Select[tuple[T]]:
+    def select(self) -> Select[Any]:
         return select(self.model).where(self.scope())
 
     async def get(self, record_id: int) -> T | None:
         stmt = self.select().where(self.model.id == record_id)
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        obj: T | None = (await self.session.execute(stmt)).scalar_one_or_none()
+        return obj
 
     async def page(
         self, page: int, per_page: int, *where: ColumnElement[bool]
     ) -> tuple[Sequence[T], int]:
         stmt = self.select().where(*where).order_by(self.model.id)
         stmt = stmt.limit(per_page).offset((page - 1) * per_page)
-        items = (await self.session.execute(stmt)).scalars().all()
+        items: Sequence[T] = (await self.session.execute(stmt)).scalars().all()
         if len(items) < per_page and (items or page == 1):
             total = (page - 1) * per_page + len(items)  # the last page tells the total
         else:
@@ -66,13 +61,13 @@ class ScopedRepository(Generic[T]):
         return set((await self.session.execute(stmt)).scalars().all())
 
     async def add(self, obj: T) -> T:
-        obj.workspace_id = self.workspace_id
+        obj.workspace_id = self.workspace_id  # type: ignore[attr-defined]
         self.session.add(obj)
         await self.session.flush()
         return obj
 
     async def remove(self, obj: T) -> None:
         await self.session.execute(
-            delete(self.model).where(self.scope(), self.model.id == obj.id)
+            delete(self.model).where(self.scope(), self.model.id == obj.id)  # type: ignore[attr-defined]
         )
         self.session.expunge(obj)

@@ -9,14 +9,24 @@ returns the validated value of each field that passed, so services can add datab
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, Field, TypeAdapter
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    TypeAdapter,
+)
 from pydantic import ValidationError as PydanticValidationError
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 from xobito.kit.errors import ValidationFailed
 
@@ -30,28 +40,40 @@ class RequestModel(BaseModel):
     model_config = {"extra": "ignore", "str_strip_whitespace": False}
 
 
-def _length_check(min_len: int | None, max_len: int | None) -> Any:
-    def check(value: str) -> str:
-        n = len(value)
-        if min_len is not None and max_len is not None and not min_len <= n <= max_len:
-            raise PydanticCustomError("between", "between", {"min": min_len, "max": max_len})
-        if max_len is not None and n > max_len:
-            raise PydanticCustomError("max_string", "max", {"max": max_len})
-        if min_len is not None and n < min_len:
-            raise PydanticCustomError("min_string", "min", {"min": min_len})
+@dataclass(frozen=True, slots=True)
+class Len:
+    """Laravel ``min``/``max``/``between`` string length rules: ``Annotated[str, Len(max=9)]``."""
+
+    max: int | None = None
+    min: int | None = None
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        out = handler(schema)
+        if self.max is not None:
+            out["maxLength"] = self.max
+        if self.min is not None:
+            out["minLength"] = self.min
+        return out
+
+    def _check(self, value: str) -> str:
+        n, lo, hi = len(value), self.min, self.max
+        if lo is not None and hi is not None and not lo <= n <= hi:
+            raise PydanticCustomError("between", "between", {"min": lo, "max": hi})
+        if hi is not None and n > hi:
+            raise PydanticCustomError("max_string", "max", {"max": hi})
+        if lo is not None and n < lo:
+            raise PydanticCustomError("min_string", "min", {"min": lo})
         return value
 
-    return AfterValidator(check)
 
-
-def Text(max: int | None = None, min: int | None = None) -> Any:  # noqa: N802 - a type
-    """A string with Laravel ``min``/``max``/``between`` length rules."""
-    schema: dict[str, Any] = {}
-    if max is not None:
-        schema["maxLength"] = max
-    if min is not None:
-        schema["minLength"] = min
-    return Annotated[str, _length_check(min, max), Field(json_schema_extra=schema)]
+Str255 = Annotated[str, Len(max=255)]
 
 
 def _email(value: str) -> str:
@@ -71,7 +93,7 @@ def _url(value: str) -> str:
 
 Email = Annotated[
     str,
-    _length_check(None, 191),
+    Len(max=191),
     AfterValidator(_email),
     Field(json_schema_extra={"format": "email", "maxLength": 191}),
 ]
@@ -82,7 +104,7 @@ def attribute(key: str) -> str:
     return key.replace("_", " ")
 
 
-def _message(attr: str, err: Mapping[str, Any]) -> str:  # noqa: PLR0911 - a lookup table
+def _message(attr: str, err: Mapping[str, Any]) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     if kind == "missing" or (err.get("input") is None and kind.endswith("_type")):
@@ -134,7 +156,9 @@ def errors_from_pydantic(items: Sequence[Mapping[str, Any]], *, drop: int = 0) -
     for err in items:
         loc = list(err["loc"])[drop:]
         # Errors raised inside a union/function wrapper carry extra location parts.
-        loc = [p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function")))]
+        loc = [
+            p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function")))
+        ]
         named = (err.get("ctx") or {}).get("key")
         if named:
             loc = [named]
@@ -157,7 +181,7 @@ def fail(key: str, message: str) -> PydanticCustomError:
 @lru_cache(maxsize=512)
 def _field_adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
     info = model.model_fields[name]
-    return TypeAdapter(Annotated[info.annotation, info])
+    return TypeAdapter(Annotated[info.annotation, info])  # type: ignore[arg-type]
 
 
 def parse(model: type[M], raw: Any) -> tuple[M | None, Errors, dict[str, Any]]:
@@ -175,10 +199,8 @@ def parse(model: type[M], raw: Any) -> tuple[M | None, Errors, dict[str, Any]]:
             failed = {k.split(".", 1)[0] for k in errors}
             for name in model.model_fields:
                 if name in raw and name not in failed:
-                    try:
+                    with suppress(PydanticValidationError):
                         values[name] = _field_adapter(model, name).validate_python(raw[name])
-                    except PydanticValidationError:
-                        pass
         return None, errors, values
     return obj, {}, {name: getattr(obj, name) for name in obj.model_fields_set}
 

@@ -15,13 +15,15 @@ class StatusRepository(ScopedRepository[Status]):
 
     async def clear_default(self, keep_id: int) -> None:
         await self.session.execute(
-            update(Status).where(self.scope(), Status.id != keep_id, Status.isdefault.is_(True))
+            update(Status)
+            .where(self.scope(), Status.id != keep_id, Status.isdefault.is_(True))
             .values(isdefault=False)
         )
 
     async def default(self) -> Status | None:
         stmt = self.select().where(Status.isdefault.is_(True)).order_by(Status.id).limit(1)
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        status: Status | None = (await self.session.execute(stmt)).scalar_one_or_none()
+        return status
 
 
 class SourceRepository(ScopedRepository[Source]):
@@ -36,7 +38,8 @@ class GroupRepository(ScopedRepository[Group]):
         if not wanted:
             return []
         stmt = self.select().where(Group.name.in_(wanted))
-        return (await self.session.execute(stmt)).scalars().all()
+        groups: Sequence[Group] = (await self.session.execute(stmt)).scalars().all()
+        return groups
 
     async def ensure(self, names: Sequence[str]) -> list[int]:
         """Ids of the named groups, creating the missing ones (spec §5 ``groups``)."""

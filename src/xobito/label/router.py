@@ -22,48 +22,67 @@ def label_router(kind: LabelKind) -> APIRouter:
     not_found = f"{kind.thing} not found"
     p = kind.plural
 
-    @router.get("", name=f"{p}.index",
-                openapi_extra=route_doc(failure=f"list {p}"))
+    @router.get("", name=f"{p}.index", openapi_extra=route_doc(failure=f"list {p}"))
     async def index(
-        request: Request, page: Page = 1, per_page: PerPage = None,
+        request: Request,
+        page: Page = 1,
+        per_page: PerPage = None,
         ctx: ApiContext = Ability(f"{p}.read"),
     ) -> Response:
         size = per_page or 15
         items, total = await LabelService(kind, ctx.session, ctx.workspace.id).page(page, size)
-        return success(paginate(
-            [kind.record(i) for i in items], total=total, page=page, per_page=size,
-            path=page_path(request), keep={"per_page": per_page},
-        ))
+        return success(
+            paginate(
+                [kind.record(i) for i in items],
+                total=total,
+                page=page,
+                per_page=size,
+                path=page_path(request),
+                keep={"per_page": per_page},
+            )
+        )
 
-    @router.get("/{record_id}", name=f"{p}.show",
-                openapi_extra=route_doc(failure=f"retrieve {one}", not_found=not_found))
+    @router.get(
+        "/{record_id}",
+        name=f"{p}.show",
+        openapi_extra=route_doc(failure=f"retrieve {one}", not_found=not_found),
+    )
     async def show(record_id: RecordId, ctx: ApiContext = Ability(f"{p}.read")) -> Response:
         obj = await LabelService(kind, ctx.session, ctx.workspace.id).get(record_id)
         return success(kind.record(obj))
 
-    @router.post("", name=f"{p}.store", status_code=201,
-                 openapi_extra=route_doc(failure=f"create {one}", body=kind.body))
+    @router.post(
+        "",
+        name=f"{p}.store",
+        status_code=201,
+        openapi_extra=route_doc(failure=f"create {one}", body=kind.body),
+    )
     async def store(request: Request, ctx: ApiContext = Ability(f"{p}.create")) -> Response:
         service = LabelService(kind, ctx.session, ctx.workspace.id)
         obj = await service.create(await json_body(request))
         return success(kind.record(obj), f"{kind.thing} created successfully", 201)
 
-    @router.put("/{record_id}", name=f"{p}.update",
-                openapi_extra=route_doc(failure=f"update {one}", not_found=not_found,
-                                        body=kind.body))
+    @router.put(
+        "/{record_id}",
+        name=f"{p}.update",
+        openapi_extra=route_doc(failure=f"update {one}", not_found=not_found, body=kind.body),
+    )
     async def update(
         request: Request, record_id: RecordId, ctx: ApiContext = Ability(f"{p}.update")
     ) -> Response:
         service = LabelService(kind, ctx.session, ctx.workspace.id)
-        obj, before = await service.update(record_id, await json_body(request))
+        obj, _ = await service.update(record_id, await json_body(request))
         return success(kind.record(obj), f"{kind.thing} updated successfully")
 
-    @router.delete("/{record_id}", name=f"{p}.destroy",
-                   openapi_extra=route_doc(failure=f"delete {one}", not_found=not_found))
+    @router.delete(
+        "/{record_id}",
+        name=f"{p}.destroy",
+        openapi_extra=route_doc(failure=f"delete {one}", not_found=not_found),
+    )
     async def destroy(
         request: Request, record_id: RecordId, ctx: ApiContext = Ability(f"{p}.delete")
     ) -> Response:
-        obj = await LabelService(kind, ctx.session, ctx.workspace.id).delete(record_id)
+        await LabelService(kind, ctx.session, ctx.workspace.id).delete(record_id)
         return success(message=f"{kind.thing} deleted successfully")
 
     return router

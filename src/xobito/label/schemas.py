@@ -9,7 +9,7 @@ from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
 from xobito.kit.time import iso
-from xobito.kit.validation import RequestModel, Text
+from xobito.kit.validation import Len, RequestModel, Str255
 from xobito.models import Group, Source, Status
 
 _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -22,29 +22,36 @@ def _hex_colour(value: str) -> str:
 
 
 class StatusIn(RequestModel):
-    name: Text(min=3, max=255)  # type: ignore[valid-type]
-    color: Annotated[Text(max=7), AfterValidator(_hex_colour)] | None = None  # type: ignore[valid-type]
+    name: Annotated[str, Len(min=3, max=255)]
+    color: Annotated[str, Len(max=7), AfterValidator(_hex_colour)] | None = None
     isdefault: bool | None = None
 
 
 class SourceIn(RequestModel):
-    name: Text(max=255)  # type: ignore[valid-type]
+    name: Str255
 
 
 class GroupIn(RequestModel):
-    name: Text(max=255)  # type: ignore[valid-type]
+    name: Str255
 
 
 def status_record(s: Status) -> dict[str, Any]:
     return {
-        "id": s.id, "tenant_id": s.workspace_id, "name": s.name, "color": s.color,
-        "isdefault": int(s.isdefault), "created_at": iso(s.created_at),
+        "id": s.id,
+        "tenant_id": s.workspace_id,
+        "name": s.name,
+        "color": s.color,
+        "isdefault": int(s.isdefault),
+        "created_at": iso(s.created_at),
         "updated_at": iso(s.updated_at),
     }
 
 
 def named_record(s: Source | Group) -> dict[str, Any]:
     return {
-        "id": s.id, "tenant_id": s.workspace_id, "name": s.name,
-        "created_at": iso(s.created_at), "updated_at": iso(s.updated_at),
+        "id": s.id,
+        "tenant_id": s.workspace_id,
+        "name": s.name,
+        "created_at": iso(s.created_at),
+        "updated_at": iso(s.updated_at),
     }

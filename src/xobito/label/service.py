@@ -59,8 +59,9 @@ class LabelService:
     async def _validated(self, raw: Any, exclude_id: int | None) -> RequestModel:
         data, errors, values = parse(self.kind.body, raw)
         extra: dict[str, list[str]] = {}
-        if "name" in values and await self.repo.taken(self.kind.model.name, values["name"],
-                                                       exclude_id):
+        if "name" in values and await self.repo.taken(
+            self.kind.model.name, values["name"], exclude_id
+        ):
             extra["name"] = [NAME_TAKEN]
         if errors or extra or data is None:
             raise ValidationFailed(merge(self.kind.body, errors, extra))

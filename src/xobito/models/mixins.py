@@ -22,7 +22,7 @@ class WorkspaceOwned:
     """Tenant-owned rows: ``workspace_id`` is the API's ``tenant_id``."""
 
     @declared_attr
-    def workspace_id(cls) -> Mapped[int]:  # noqa: N805 - SQLAlchemy declared_attr
+    def workspace_id(cls) -> Mapped[int]:
         return mapped_column(
             Integer, ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False, index=True
         )

@@ -71,8 +71,12 @@ def _json(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json")
 
 
-def _error(code: int, http_status: int | None = None, message: str | None = None,
-           details: str | None = None) -> Response:
+def _error(
+    code: int,
+    http_status: int | None = None,
+    message: str | None = None,
+    details: str | None = None,
+) -> Response:
     status = http_status if http_status is not None else default_http_status(code)
     return _json(meta_error_body(code, message, details=details), status)
 
@@ -99,8 +103,11 @@ class FakeGraph:
         self.version = version
         self.validate = validate
         self.record = record  # benchmarks turn this off so memory stays flat
-        self._initial = (latency_ms, set(access_tokens) if access_tokens else None,
-                         list(templates) if templates is not None else sample_templates())
+        self._initial = (
+            latency_ms,
+            set(access_tokens) if access_tokens else None,
+            list(templates) if templates is not None else sample_templates(),
+        )
         self.latency_ms = latency_ms
         self.access_tokens: set[str] | None = None
         self.templates: list[dict[str, Any]] = []
@@ -175,7 +182,8 @@ class FakeGraph:
     # ---- webhooks --------------------------------------------------------------------------
 
     def status_updates(
-        self, statuses: Sequence[StatusName] = ("sent", "delivered", "read"),
+        self,
+        statuses: Sequence[StatusName] = ("sent", "delivered", "read"),
         wamids: Iterable[str] | None = None,
     ) -> list[tuple[str, StatusUpdate]]:
         """(phone_number_id, update) for every status of every sent message (or those given)."""
@@ -218,7 +226,9 @@ class FakeGraph:
         async with aiohttp.ClientSession() as session:
             for pnid, group in groups:
                 payload = build_status_webhook(
-                    group, phone_number_id=pnid, display_phone_number=display_phone_number,
+                    group,
+                    phone_number_id=pnid,
+                    display_phone_number=display_phone_number,
                     waba_id=waba_id,
                 )
                 results.append(await post_webhook(target_url, payload, app_secret, session=session))
@@ -234,8 +244,11 @@ class FakeGraph:
         auth = request.headers.get("authorization", "")
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
         if not token:
-            return _error(190, 401, "An active access token must be used to query "
-                          "information about the current user.")
+            return _error(
+                190,
+                401,
+                "An active access token must be used to query information about the current user.",
+            )
         if self.access_tokens is not None and token not in self.access_tokens:
             return _error(190, 401)
         failure = self._take_failure(endpoint)
@@ -249,8 +262,12 @@ class FakeGraph:
         if self.record:
             self.requests.append(
                 RecordedRequest(
-                    request.method, request.url.path, dict(request.headers),
-                    dict(request.query_params), body, form,
+                    request.method,
+                    request.url.path,
+                    dict(request.headers),
+                    dict(request.query_params),
+                    body,
+                    form,
                 )
             )
 
@@ -285,11 +302,13 @@ class FakeGraph:
             message["message_status"] = "accepted"
         if self.record:
             self.sent.append(SentMessage(wamid, wa_id, request.path_params["node_id"], body))
-        return _json({
-            "messaging_product": "whatsapp",
-            "contacts": [{"input": to, "wa_id": wa_id}],
-            "messages": [message],
-        })
+        return _json(
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": to, "wa_id": wa_id}],
+                "messages": [message],
+            }
+        )
 
     @staticmethod
     async def _read_form(request: Request) -> tuple[dict[str, str], dict[str, UploadedPart]]:
@@ -309,8 +328,9 @@ class FakeGraph:
             texts, files = await self._read_form(request)
         except HTTPException as exc:  # malformed multipart: a client error, as at Meta
             texts, files = {"_error": str(exc.detail)}, {}
-        described = {k: {"filename": f, "content_type": c, "size": len(d)}
-                     for k, (f, c, d) in files.items()}
+        described = {
+            k: {"filename": f, "content_type": c, "size": len(d)} for k, (f, c, d) in files.items()
+        }
         self._record(request, form={**texts, **described})
         early = await self._begin(request, "media")
         if early is not None:
@@ -343,11 +363,13 @@ class FakeGraph:
     # ---- control endpoints (for out-of-process benchmarks) ---------------------------------
 
     async def _state(self, request: Request) -> Response:
-        return _json({
-            "request_count": self.request_count,
-            "sent": len(self.sent),
-            "schema_violations": [v.errors for v in self.schema_violations],
-        })
+        return _json(
+            {
+                "request_count": self.request_count,
+                "sent": len(self.sent),
+                "schema_violations": [v.errors for v in self.schema_violations],
+            }
+        )
 
     async def _reset_endpoint(self, request: Request) -> Response:
         self.reset()
@@ -359,8 +381,12 @@ class FakeGraph:
             self.latency_ms = float(config["latency_ms"])
         if isinstance(config.get("fail_next"), Mapping):
             spec = config["fail_next"]
-            self.fail_next(int(spec.get("n", 1)), code=int(spec.get("code", 131000)),
-                           status=spec.get("status"), endpoint=spec.get("endpoint"))
+            self.fail_next(
+                int(spec.get("n", 1)),
+                code=int(spec.get("code", 131000)),
+                status=spec.get("status"),
+                endpoint=spec.get("endpoint"),
+            )
         return _json({"ok": True, "latency_ms": self.latency_ms})
 
 
@@ -411,8 +437,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     import uvicorn  # only the CLI needs it at import time
 
     print(f"fake Graph API on http://{args.host}:{args.port}/{graph.version}", flush=True)
-    uvicorn.run(graph.app, host=args.host, port=args.port, log_level="warning", access_log=False,
-                lifespan="off")
+    uvicorn.run(
+        graph.app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+    )
 
 
 if __name__ == "__main__":

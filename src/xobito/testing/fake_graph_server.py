@@ -53,7 +53,9 @@ class ServerThread:
         )
         self._server = server = uvicorn.Server(config)
         self._thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name=f"fake-graph-{self.port}",
+            target=server.run,
+            kwargs={"sockets": [sock]},
+            name=f"fake-graph-{self.port}",
             daemon=True,
         )
         self._thread.start()

@@ -55,8 +55,7 @@ CATALOGUE: dict[int, MetaErrorSpec] = {
     132000: MetaErrorSpec(
         400,
         "(#132000) Number of parameters does not match the expected number of params",
-        "body: number of localizable_params (1) does not match the expected number of "
-        "params (2)",
+        "body: number of localizable_params (1) does not match the expected number of params (2)",
     ),
     133004: MetaErrorSpec(503, "(#133004) Server temporarily unavailable", "Try again later."),
 }

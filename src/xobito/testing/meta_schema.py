@@ -246,21 +246,25 @@ def _errors(validator: Draft202012Validator, instance: object) -> Iterator[str]:
         yield _describe(error)
 
 
-def _branch_for(body: Mapping[str, Any]) -> str | None:
-    """The concrete message schema the discriminator picks, for sharper error messages."""
+def _message_types() -> dict[str, str]:
+    """Message ``type`` -> component schema name, from the discriminator mapping."""
     mapping = relaxed_spec()["components"]["schemas"]["Message"]["discriminator"]["mapping"]
-    ref = mapping.get(body.get("type")) if isinstance(body.get("type"), str) else None
-    return ref.rsplit("/", 1)[-1] if isinstance(ref, str) else None
+    return {kind: ref.rsplit("/", 1)[-1] for kind, ref in mapping.items()}
 
 
 def validate_message_request(body: object) -> list[str]:
     """Violations of the (relaxed) messages request schema; empty means valid."""
     errors = list(_errors(message_request_validator(), body))
     if errors and isinstance(body, Mapping):
-        branch = _branch_for(body)
-        # Validity is decided by the full oneOf above; the branch only words the errors.
-        if branch is not None:
-            errors = list(_errors(component_validator(branch), body)) or errors
+        # Validity is decided by the full oneOf above; the discriminator only words the errors.
+        types = _message_types()
+        kind = body.get("type")
+        if isinstance(kind, str) and kind in types:
+            errors = list(_errors(component_validator(types[kind]), body)) or errors
+        elif "type" not in body:
+            errors.insert(0, "$: 'type' is a required property")
+        else:
+            errors.insert(0, f"$.type: {kind!r} is not one of {sorted(types)}")
     return errors
 
 

@@ -73,7 +73,9 @@ class CloudProvider:
                 ttl_dns_cache=300,
             )
             self._session = aiohttp.ClientSession(
-                connector=connector, timeout=self._timeout, json_serialize=_dumps,
+                connector=connector,
+                timeout=self._timeout,
+                json_serialize=_dumps,
                 headers={"Accept": "application/json"},
             )
         return self._session
@@ -129,7 +131,10 @@ class CloudProvider:
             headers["Content-Type"] = "application/json"
         try:
             async with self._get_session().request(
-                method, url, data=body if body is not None else data, params=params,
+                method,
+                url,
+                data=body if body is not None else data,
+                params=params,
                 headers=headers,
             ) as resp:
                 raw = await resp.read()
@@ -156,7 +161,9 @@ class CloudProvider:
         if not isinstance(first, dict) or not isinstance(first.get("id"), str):
             raise WhatsAppError(
                 f"Graph API accepted the message but returned no message id: {response!r:.200}",
-                http_status=200, retryable=False, raw=response,
+                http_status=200,
+                retryable=False,
+                raw=response,
             )
         contacts = response.get("contacts")
         contact = contacts[0] if isinstance(contacts, list) and contacts else {}

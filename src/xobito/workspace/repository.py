@@ -20,7 +20,9 @@ class WorkspaceRepository:
         ).scalar_one_or_none()
 
     async def all(self) -> Sequence[Workspace]:
-        return (await self.session.execute(select(Workspace).order_by(Workspace.id))).scalars().all()
+        return (
+            (await self.session.execute(select(Workspace).order_by(Workspace.id))).scalars().all()
+        )
 
     async def add(self, workspace: Workspace) -> Workspace:
         self.session.add(workspace)

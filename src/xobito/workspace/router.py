@@ -19,28 +19,36 @@ router = APIRouter(prefix="/workspaces", tags=["admin"], route_class=DatabaseRou
 NOT_FOUND = "Workspace not found"
 
 
-@router.post("", status_code=201, name="admin.workspaces.store",
-             openapi_extra=route_doc(failure="create workspace", body=WorkspaceCreate))
+@router.post(
+    "",
+    status_code=201,
+    name="admin.workspaces.store",
+    openapi_extra=route_doc(failure="create workspace", body=WorkspaceCreate),
+)
 async def create_workspace(request: Request, session: AsyncSession = Depends(operator)) -> Response:
     ws = await WorkspaceService(session).create(await json_body(request))
     return success(workspace_record(ws), "Workspace created successfully", 201)
 
 
-@router.get("", name="admin.workspaces.index",
-            openapi_extra=route_doc(failure="list workspaces"))
+@router.get("", name="admin.workspaces.index", openapi_extra=route_doc(failure="list workspaces"))
 async def list_workspaces(session: AsyncSession = Depends(operator)) -> Response:
     return success([workspace_record(ws) for ws in await WorkspaceService(session).list()])
 
 
-@router.get("/{subdomain}", name="admin.workspaces.show",
-            openapi_extra=route_doc(failure="retrieve workspace", not_found=NOT_FOUND))
+@router.get(
+    "/{subdomain}",
+    name="admin.workspaces.show",
+    openapi_extra=route_doc(failure="retrieve workspace", not_found=NOT_FOUND),
+)
 async def show_workspace(subdomain: str, session: AsyncSession = Depends(operator)) -> Response:
     return success(workspace_record(await WorkspaceService(session).get(subdomain)))
 
 
-@router.patch("/{subdomain}", name="admin.workspaces.update",
-              openapi_extra=route_doc(failure="update workspace", not_found=NOT_FOUND,
-                                      body=WorkspaceUpdate))
+@router.patch(
+    "/{subdomain}",
+    name="admin.workspaces.update",
+    openapi_extra=route_doc(failure="update workspace", not_found=NOT_FOUND, body=WorkspaceUpdate),
+)
 async def update_workspace(
     request: Request, subdomain: str, session: AsyncSession = Depends(operator)
 ) -> Response:

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
 from xobito.kit.time import iso
-from xobito.kit.validation import RequestModel, Text
+from xobito.kit.validation import RequestModel, Str255
 from xobito.models import Workspace
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9-]{1,63}$")
@@ -30,7 +30,7 @@ PositiveInt = Annotated[int, Field(ge=1, le=2_000_000_000)]
 
 class WorkspaceCreate(RequestModel):
     subdomain: Subdomain
-    name: Text(max=255)  # type: ignore[valid-type]
+    name: Str255
     max_contacts: PositiveInt | None = None
     rate_limit_max: PositiveInt | None = None
     rate_limit_decay: PositiveInt | None = None
@@ -38,7 +38,7 @@ class WorkspaceCreate(RequestModel):
 
 
 class WorkspaceUpdate(RequestModel):
-    name: Text(max=255) | None = None  # type: ignore[valid-type]
+    name: Str255 | None = None
     max_contacts: PositiveInt | None = None
     rate_limit_max: PositiveInt | None = None
     rate_limit_decay: PositiveInt | None = None
@@ -60,8 +60,13 @@ class WorkspaceInfo:
     @classmethod
     def of(cls, ws: Workspace) -> WorkspaceInfo:
         return cls(
-            ws.id, ws.subdomain, ws.name, ws.max_contacts, ws.rate_limit_max,
-            ws.rate_limit_decay, ws.enforce_care_window,
+            ws.id,
+            ws.subdomain,
+            ws.name,
+            ws.max_contacts,
+            ws.rate_limit_max,
+            ws.rate_limit_decay,
+            ws.enforce_care_window,
         )
 
 

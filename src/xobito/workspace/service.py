@@ -33,7 +33,9 @@ class WorkspaceService:
             max_contacts=data.max_contacts,
             rate_limit_max=data.rate_limit_max or 60,
             rate_limit_decay=data.rate_limit_decay or 1,
-            enforce_care_window=True if data.enforce_care_window is None else data.enforce_care_window,
+            enforce_care_window=True
+            if data.enforce_care_window is None
+            else data.enforce_care_window,
             whatsapp_provider=get_settings().whatsapp_provider,
         )
         return await self.repo.add(ws)
@@ -54,8 +56,12 @@ class WorkspaceService:
             raise ValidationFailed(errors)
         for field in data.model_fields_set:
             value = getattr(data, field)
-            if value is None and field in ("name", "rate_limit_max", "rate_limit_decay",
-                                           "enforce_care_window"):
+            if value is None and field in (
+                "name",
+                "rate_limit_max",
+                "rate_limit_decay",
+                "enforce_care_window",
+            ):
                 continue  # not nullable: null means "leave as is"
             setattr(ws, field, value)
         await self.repo.session.flush()
