@@ -2,12 +2,19 @@
 
 from xobito.kit.db import Base
 from xobito.models.api_token import ApiToken
+from xobito.models.chat import Chat
 from xobito.models.contact import Contact
 from xobito.models.contact_group import ContactGroup
 from xobito.models.group import Group
 from xobito.models.idempotency_key import IdempotencyKey
+from xobito.models.inbox_event import InboxEvent
+from xobito.models.job import Job
+from xobito.models.message import Message
+from xobito.models.phone_number import PhoneNumber
 from xobito.models.source import Source
 from xobito.models.status import Status
+from xobito.models.template import Template
+from xobito.models.whatsapp_connection import WhatsAppConnection
 from xobito.models.workspace import Workspace
 
 # SQLite must never reuse the id of a deleted row (ids reach clients and their webhooks).
@@ -17,11 +24,18 @@ for _table in Base.metadata.tables.values():
 __all__ = [
     "ApiToken",
     "Base",
+    "Chat",
     "Contact",
     "ContactGroup",
     "Group",
     "IdempotencyKey",
+    "InboxEvent",
+    "Job",
+    "Message",
+    "PhoneNumber",
     "Source",
     "Status",
+    "Template",
+    "WhatsAppConnection",
     "Workspace",
 ]
