@@ -13,12 +13,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from tests.backends import Backend, close_backend, open_backend
 from tests.factories import Factory
 from xobito.app import create_app
 from xobito.config import Settings
+from xobito.kit.db import make_sessionmaker
 from xobito.kit.migrate import upgrade
 from xobito.models import Base
 
@@ -79,9 +81,15 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def session(app: FastAPI) -> AsyncIterator[AsyncSession]:
-    async with app.state.sessionmaker() as s:
+async def session(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """A session on its own connection, so it never waits for the app's (SQLite has one).
+
+    Reads see a snapshot: ``await session.rollback()`` before reading what a request wrote.
+    """
+    engine = create_async_engine(settings.database_url, poolclass=NullPool)
+    async with make_sessionmaker(engine)() as s:
         yield s
+    await engine.dispose()
 
 
 @pytest.fixture

@@ -102,7 +102,13 @@ class Authenticator:
                     "Monthly quota exceeded", quota.retry_after, decision.limit, decision.remaining
                 )
         if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
-            await TokenRepository(session).touch(token.id, now)
+            # Committed on its own: a request that fails later (404, 422) still used the token.
+            # The auth reads are done: end their transaction first, so the request never holds
+            # two connections (SQLite has exactly one).
+            await session.rollback()
+            async with request.app.state.sessionmaker() as touch_session:
+                await TokenRepository(touch_session).touch(token.id, now)
+                await touch_session.commit()
             self.tokens.put(tokens.digest(plaintext), _touched(token, now))
         return ApiContext(workspace, token, session)
 
@@ -128,6 +134,7 @@ def require(ability: str) -> Callable[..., Awaitable[ApiContext]]:
         if request.method == "POST" and key is not None:
             body = await read_limited(request, app_state.settings.max_json_body_bytes)
             service: IdempotencyService = app_state.idempotency
+            await ctx.session.rollback()  # release the read-only auth transaction (see above)
             request.state.idempotency = await service.begin(
                 ctx.token.id, key, request_hash(request, body)
             )

@@ -64,9 +64,13 @@ def make_engine(
     url: str, *, pool_size: int = 20, max_overflow: int = 20, echo: bool = False
 ) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(
-            url, echo=echo, poolclass=NullPool if ":memory:" in url else None
-        )
+        # One connection per process: SQLite has a single writer, and a second connection
+        # would fail with SQLITE_BUSY when its read snapshot goes stale before it writes.
+        # Sessions queue for the connection instead, so code must never hold two at once.
+        if ":memory:" in url:
+            engine = create_async_engine(url, echo=echo, poolclass=NullPool)
+        else:
+            engine = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(

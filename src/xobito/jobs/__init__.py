@@ -1,0 +1,1 @@
+"""Deferred work: a jobs table written in the caller's transaction, run by workers."""
