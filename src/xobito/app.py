@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,20 +13,37 @@ from xobito.api.handlers import install as install_handlers
 from xobito.auth.dependencies import Authenticator
 from xobito.auth.router import router as tokens_router
 from xobito.config import Settings, get_settings
+from xobito.connection.router import router as whatsapp_router
 from xobito.contact.router import router as contacts_router
 from xobito.health.router import router as health_router
 from xobito.idempotency.service import IdempotencyService
+from xobito.inbound.router import router as inbound_router
+from xobito.jobs.handlers import HANDLERS, process_inbox
+from xobito.jobs.worker import Worker
 from xobito.kit.db import make_engine, make_sessionmaker
 from xobito.kit.logging import configure_logging
 from xobito.kit.metrics import MetricsMiddleware
 from xobito.kit.ratelimit import RateLimiter
 from xobito.kit.responses import JSONResponse
 from xobito.label.router import routers as label_routers
+from xobito.message.router import router as messages_router
+from xobito.phone.router import router as phone_router
+from xobito.sandbox.router import router as sandbox_router
+from xobito.template.admin_router import router as template_sync_router
+from xobito.template.router import router as templates_router
+from xobito.whatsapp.base import WhatsAppProvider
+from xobito.whatsapp.cloud import CloudProvider
+from xobito.whatsapp.sandbox import SandboxProvider
 from xobito.workspace.router import router as workspaces_router
 
 DESCRIPTION = """Xobito REST API v1 (WhatsApp Business messaging), plus the operator's admin API.
 
 Every `/api/v1/{subdomain}` request needs `Authorization: Bearer apitk_...`."""
+
+
+def make_providers(settings: Settings) -> dict[str, WhatsAppProvider]:
+    """One instance of each provider per process (the cloud one owns the HTTP pool)."""
+    return {"sandbox": SandboxProvider(), "cloud": CloudProvider(settings.graph_base_url)}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -34,8 +52,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await app.state.engine.dispose()
+        task = None
+        if settings.worker_in_process:
+            task = asyncio.create_task(app.state.worker.run(), name="xobito-worker")
+        try:
+            yield
+        finally:
+            if task is not None:
+                app.state.worker.stop()
+                await task
+            for provider in app.state.providers.values():
+                await provider.close()
+            await app.state.engine.dispose()
 
     app = FastAPI(
         title="Xobito",
@@ -57,14 +85,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limiter = limiter
     app.state.authenticator = Authenticator(settings, limiter)
     app.state.idempotency = IdempotencyService(app.state.sessionmaker, settings)
+    app.state.providers = make_providers(settings)
+    app.state.worker = Worker(app.state.sessionmaker, HANDLERS, process_inbox)
+    app.state.wake_worker = app.state.worker.wake
 
     v1 = APIRouter(prefix="/api/v1/{subdomain}")
-    v1.include_router(contacts_router)
-    for router in label_routers:
+    for router in (
+        contacts_router,
+        *label_routers,
+        templates_router,
+        messages_router,
+        phone_router,
+    ):
         v1.include_router(router)
     admin = APIRouter(prefix="/api/admin")
-    admin.include_router(workspaces_router)
-    admin.include_router(tokens_router)
+    for router in (
+        workspaces_router,
+        tokens_router,
+        whatsapp_router,
+        template_sync_router,
+        sandbox_router,
+    ):
+        admin.include_router(router)
+    app.include_router(inbound_router)
 
     app.include_router(v1)
     app.include_router(admin)

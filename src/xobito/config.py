@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     # An in-progress idempotency reservation older than this is treated as abandoned
     # (its process died), so a retry can take it over instead of seeing 409 forever.
     idempotency_stale_seconds: int = 300
+    # Sandbox: seconds between the simulated sent, delivered and read statuses of a send.
+    sandbox_status_delay_seconds: float = 1.0
     db_pool_size: int = 20
     db_max_overflow: int = 20
     db_echo: bool = False

@@ -132,7 +132,9 @@ def require(ability: str) -> Callable[..., Awaitable[ApiContext]]:
             raise Forbidden(f"Token does not have the required ability: {ability}")
         key = request.headers.get("idempotency-key")
         if request.method == "POST" and key is not None:
-            body = await read_limited(request, app_state.settings.max_json_body_bytes)
+            extra = getattr(request.scope.get("route"), "openapi_extra", None) or {}
+            limit = extra.get("x-max-body", app_state.settings.max_json_body_bytes)
+            body = await read_limited(request, limit)
             service: IdempotencyService = app_state.idempotency
             await ctx.session.rollback()  # release the read-only auth transaction (see above)
             request.state.idempotency = await service.begin(

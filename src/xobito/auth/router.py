@@ -12,11 +12,12 @@ from xobito.api.routing import DatabaseRoute
 from xobito.auth.schemas import TokenCreate, token_record
 from xobito.auth.service import TokenService
 from xobito.kit.body import json_body
-from xobito.kit.openapi import route_doc
+from xobito.kit.openapi import NEW_TOKEN, TOKEN, admin_responses, list_of, route_doc
 from xobito.kit.params import RecordId
 from xobito.kit.responses import success
 from xobito.workspace.service import WorkspaceService
 
+WS_NOT_FOUND = "Workspace not found"
 router = APIRouter(
     prefix="/workspaces/{subdomain}/tokens", tags=["admin"], route_class=DatabaseRoute
 )
@@ -28,6 +29,9 @@ router = APIRouter(
     name="admin.tokens.store",
     openapi_extra=route_doc(
         failure="create token", not_found="Workspace not found", body=TokenCreate
+    ),
+    responses=admin_responses(
+        201, data=NEW_TOKEN, message="Token created successfully", not_found=WS_NOT_FOUND, body=True
     ),
 )
 async def create_token(
@@ -42,6 +46,7 @@ async def create_token(
     "",
     name="admin.tokens.index",
     openapi_extra=route_doc(failure="list tokens", not_found="Workspace not found"),
+    responses=admin_responses(data=list_of(TOKEN), not_found=WS_NOT_FOUND),
 )
 async def list_tokens(subdomain: str, session: AsyncSession = Depends(operator)) -> Response:
     ws = await WorkspaceService(session).get(subdomain)
@@ -52,6 +57,11 @@ async def list_tokens(subdomain: str, session: AsyncSession = Depends(operator))
     "/{token_id}",
     name="admin.tokens.destroy",
     openapi_extra=route_doc(failure="revoke token", not_found="Token not found"),
+    responses=admin_responses(
+        data=TOKEN,
+        message="Token revoked successfully",
+        not_found=(WS_NOT_FOUND, "Token not found"),
+    ),
 )
 async def revoke_token(
     request: Request,

@@ -41,7 +41,10 @@ def _settings(
 
 @app.command("create")
 def create(
-    subdomain: Annotated[str, typer.Argument(help="Path segment of the workspace: [a-z0-9-]")],
+    subdomain: Annotated[
+        str,
+        typer.Argument(help="Path segment of the workspace (a-z, 0-9 and dashes; 1-63 characters)"),
+    ],
     name: Annotated[str, typer.Option(help="Display name")],
     max_contacts: Annotated[int | None, typer.Option(help="Plan limit on contacts")] = None,
     rate_limit_max: Annotated[int | None, typer.Option(help="Requests per window")] = None,

@@ -14,7 +14,7 @@ from xobito.contact.repository import filters
 from xobito.contact.schemas import ContactCreate, ContactUpdate
 from xobito.contact.service import ContactService
 from xobito.kit.body import json_body
-from xobito.kit.openapi import route_doc
+from xobito.kit.openapi import CONTACT, api_responses, paginated, route_doc
 from xobito.kit.pagination import page_path, paginate
 from xobito.kit.params import Page, PerPage, RecordId
 from xobito.kit.responses import success
@@ -24,7 +24,12 @@ NOT_FOUND = "Contact not found"
 FilterId = Annotated[int | None, Query(ge=-(2**31), le=2**31 - 1)]
 
 
-@router.get("", name="contacts.index", openapi_extra=route_doc(failure="list contacts"))
+@router.get(
+    "",
+    name="contacts.index",
+    openapi_extra=route_doc(failure="list contacts"),
+    responses=api_responses(data=paginated(CONTACT)),
+)
 async def index(
     request: Request,
     page: Page = 1,
@@ -65,6 +70,7 @@ async def index(
     "/{contact_id}",
     name="contacts.show",
     openapi_extra=route_doc(failure="retrieve contact", not_found=NOT_FOUND),
+    responses=api_responses(data=CONTACT, not_found=NOT_FOUND),
 )
 async def show(contact_id: RecordId, ctx: ApiContext = Ability("contacts.read")) -> Response:
     return success(await ContactService(ctx.session, ctx.workspace).get(contact_id))
@@ -75,6 +81,7 @@ async def show(contact_id: RecordId, ctx: ApiContext = Ability("contacts.read"))
     name="contacts.store",
     status_code=201,
     openapi_extra=route_doc(failure="create contact", body=ContactCreate),
+    responses=api_responses(201, data=CONTACT, message="Contact created successfully", body=True),
 )
 async def store(request: Request, ctx: ApiContext = Ability("contacts.create")) -> Response:
     record = await ContactService(ctx.session, ctx.workspace).create(await json_body(request))
@@ -85,6 +92,9 @@ async def store(request: Request, ctx: ApiContext = Ability("contacts.create")) 
     "/{contact_id}",
     name="contacts.update",
     openapi_extra=route_doc(failure="update contact", not_found=NOT_FOUND, body=ContactUpdate),
+    responses=api_responses(
+        data=CONTACT, message="Contact updated successfully", not_found=NOT_FOUND, body=True
+    ),
 )
 async def update(
     request: Request, contact_id: RecordId, ctx: ApiContext = Ability("contacts.update")
@@ -98,6 +108,7 @@ async def update(
     "/{contact_id}",
     name="contacts.destroy",
     openapi_extra=route_doc(failure="delete contact", not_found=NOT_FOUND),
+    responses=api_responses(message="Contact deleted successfully", not_found=NOT_FOUND),
 )
 async def destroy(contact_id: RecordId, ctx: ApiContext = Ability("contacts.delete")) -> Response:
     await ContactService(ctx.session, ctx.workspace).delete(contact_id)

@@ -14,7 +14,8 @@ from xobito.kit.validation import Email, Len, RequestModel, Str255
 from xobito.models import Contact
 
 # Integers are 32-bit columns; anything outside is refused before it reaches the database.
-Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+Int32 = Annotated[int, Field(ge=INT32_MIN, le=INT32_MAX)]
 
 
 def _phone(value: str) -> str:
@@ -41,8 +42,9 @@ class ContactCreate(RequestModel):
     phone: Phone
     email: Email | None = None
     type: Literal["lead", "customer"]
-    source_id: Int32
-    status_id: Int32
+    # Any integer: one outside the id range names no record ("The selected ... is invalid.").
+    source_id: int
+    status_id: int
     company: Str255 | None = None
     description: str | None = None
     country_id: Int32 | None = None
@@ -59,8 +61,8 @@ class ContactUpdate(ContactCreate):
     """PUT: ``lastname`` becomes required; ``source_id``/``status_id`` optional and nullable."""
 
     lastname: Str255
-    source_id: Int32 | None = None  # type: ignore[assignment]
-    status_id: Int32 | None = None  # type: ignore[assignment]
+    source_id: int | None = None  # type: ignore[assignment]
+    status_id: int | None = None  # type: ignore[assignment]
 
 
 def group_names(raw: str | None) -> list[str]:

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from xobito.contact.repository import ContactRepository
 from xobito.contact.schemas import (
     COLUMNS,
+    INT32_MAX,
+    INT32_MIN,
     ContactCreate,
     ContactUpdate,
     contact_record,
@@ -67,7 +69,9 @@ class ContactService:
                 errors[field] = [TAKEN.format(attr=field)]
         for field, repo in (("source_id", self.sources), ("status_id", self.statuses)):
             value = values.get(field)
-            if value is not None and not await repo.existing_ids([value]):
+            if value is None:
+                continue
+            if not INT32_MIN <= value <= INT32_MAX or not await repo.existing_ids([value]):
                 errors[field] = [INVALID.format(attr=field.replace("_", " "))]
         return errors
 

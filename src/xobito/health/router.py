@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -10,17 +12,45 @@ from starlette.responses import Response
 
 from xobito.kit.metrics import REGISTRY
 from xobito.kit.migrate import current_revision, head_revision
+from xobito.kit.openapi import record
 from xobito.kit.responses import JSONResponse
 
 router = APIRouter(tags=["operations"])
 
+_READY = {
+    "type": "object",
+    "required": ["status", "checks"],
+    "properties": {
+        "status": {"type": "string", "enum": ["ok", "error"]},
+        "checks": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+}
 
-@router.get("/healthz")
+
+def _doc(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _READY}}}
+
+
+@router.get(
+    "/healthz",
+    responses={
+        200: {
+            "description": "The process is up",
+            "content": {"application/json": {"schema": record(status={"enum": ["ok"]})}},
+        }
+    },
+)
 async def healthz() -> Response:
     return JSONResponse({"status": "ok"})
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    responses={
+        200: _doc("Database reachable and migrations current (and Redis, when configured)"),
+        503: _doc("Not ready; ``checks`` says why"),
+    },
+)
 async def readyz(request: Request) -> Response:
     state = request.app.state
     checks: dict[str, str] = {}
@@ -44,6 +74,15 @@ async def readyz(request: Request) -> Response:
     )
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Prometheus text exposition",
+            "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def metrics() -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

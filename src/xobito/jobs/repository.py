@@ -22,11 +22,16 @@ class JobRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def enqueue(self, kind: str, payload: dict[str, Any], *, delay: float = 0,
-                max_attempts: int = 10) -> Job:
+    def enqueue(
+        self, kind: str, payload: dict[str, Any], *, delay: float = 0, max_attempts: int = 10
+    ) -> Job:
         """Add a job to the caller's transaction: it exists exactly when the change commits."""
-        job = Job(kind=kind, payload=payload, run_at=utcnow() + timedelta(seconds=delay),
-                  max_attempts=max_attempts)
+        job = Job(
+            kind=kind,
+            payload=payload,
+            run_at=utcnow() + timedelta(seconds=delay),
+            max_attempts=max_attempts,
+        )
         self.session.add(job)
         return job
 
@@ -50,20 +55,29 @@ class JobRepository:
         )
         return (await self.session.execute(stmt)).scalars().all()
 
-    async def retry_later(self, job_id: int, attempts: int, error: str, run_at: datetime,
-                          give_up: bool) -> None:
+    async def retry_later(
+        self, job_id: int, attempts: int, error: str, run_at: datetime, give_up: bool
+    ) -> None:
         await self.session.execute(
-            update(Job).where(Job.id == job_id).values(
-                attempts=attempts, last_error=error[:2000], run_at=run_at,
+            update(Job)
+            .where(Job.id == job_id)
+            .values(
+                attempts=attempts,
+                last_error=error[:2000],
+                run_at=run_at,
                 finished_at=utcnow() if give_up else None,
             )
         )
 
-    async def mark_inbox_failed(self, event_id: int, attempts: int, error: str,
-                                give_up: bool) -> None:
+    async def mark_inbox_failed(
+        self, event_id: int, attempts: int, error: str, give_up: bool
+    ) -> None:
         await self.session.execute(
-            update(InboxEvent).where(InboxEvent.id == event_id).values(
-                attempts=attempts, error=error[:2000],
+            update(InboxEvent)
+            .where(InboxEvent.id == event_id)
+            .values(
+                attempts=attempts,
+                error=error[:2000],
                 processed_at=utcnow() if give_up else None,
             )
         )
@@ -72,12 +86,20 @@ class JobRepository:
         """Waiting rows and the age in seconds of the oldest, per queue (for /metrics)."""
         now = utcnow()
         out: dict[str, tuple[int, float]] = {}
-        jobs = (await self.session.execute(
-            select(func.count(), func.min(Job.run_at)).where(
-                Job.finished_at.is_(None), Job.run_at <= now))).one()
-        inbox = (await self.session.execute(
-            select(func.count(), func.min(InboxEvent.received_at)).where(
-                InboxEvent.processed_at.is_(None)))).one()
+        jobs = (
+            await self.session.execute(
+                select(func.count(), func.min(Job.run_at)).where(
+                    Job.finished_at.is_(None), Job.run_at <= now
+                )
+            )
+        ).one()
+        inbox = (
+            await self.session.execute(
+                select(func.count(), func.min(InboxEvent.received_at)).where(
+                    InboxEvent.processed_at.is_(None)
+                )
+            )
+        ).one()
         for name, (count, oldest) in (("jobs", jobs), ("inbox", inbox)):
             age = (now - oldest).total_seconds() if oldest is not None else 0.0
             out[name] = (int(count), max(0.0, age))

@@ -51,6 +51,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Take transaction control away from the sqlite3 module (it never BEGINs before a
+    # SAVEPOINT, which breaks nested transactions); SQLAlchemy emits BEGIN itself below.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL lets readers run during a write; busy_timeout queues writers instead of failing.
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -58,6 +61,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
 
 
 def make_engine(
@@ -72,6 +79,7 @@ def make_engine(
         else:
             engine = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(
         url,
@@ -86,3 +94,13 @@ def make_engine(
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def checkpoint(session: AsyncSession) -> None:
+    """Commit the work so far and give the connection back to the pool.
+
+    The one sanctioned intermediate commit: used before waiting on an external system (Meta)
+    so that no database connection is held for the length of a network round trip. Whatever
+    follows runs in a new transaction that the request boundary commits as usual.
+    """
+    await session.commit()

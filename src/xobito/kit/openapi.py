@@ -28,12 +28,14 @@ def route_doc(
     failure: str,
     not_found: str | None = None,
     body: type[BaseModel] | None = None,
-    multipart: type[BaseModel] | None = None,
+    multipart: type[BaseModel] | None = None, max_body: int | None = None,
 ) -> dict[str, Any]:
     """``openapi_extra`` for a route: its request body and the spec's failure texts."""
     extra: dict[str, Any] = {"x-failure": failure}
     if not_found:
         extra["x-not-found"] = not_found
+    if max_body:
+        extra["x-max-body"] = max_body
     content: dict[str, Any] = {}
     if body is not None:
         content["application/json"] = {"schema": schema_of(body)}
@@ -42,3 +44,240 @@ def route_doc(
     if content:
         extra["requestBody"] = {"required": True, "content": content}
     return extra
+
+
+# -- responses ------------------------------------------------------------------------------------
+# The spec's envelopes (§2, §3) as OpenAPI response objects, for the ``responses=`` argument of
+# a route decorator, so that /openapi.json tells clients (and schemathesis) what comes back.
+
+Schema = dict[str, Any]
+Responses = dict[int | str, Any]
+
+TIMESTAMP: Schema = {
+    "type": "string",
+    "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$",
+    "examples": ["2026-04-16T12:00:00.000000Z"],
+}
+FLAG: Schema = {"type": "integer", "enum": [0, 1]}
+ID: Schema = {"type": "integer", "minimum": 1}
+
+
+def nullable(schema: Schema) -> Schema:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def record(**properties: Schema) -> Schema:
+    """A JSON object with exactly these keys, all always present."""
+    return {
+        "type": "object",
+        "required": list(properties),
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+_STR: Schema = {"type": "string"}
+_NSTR = nullable(_STR)
+_NINT = nullable({"type": "integer"})
+
+CONTACT = record(
+    id=ID,
+    tenant_id=ID,
+    firstname=_STR,
+    lastname=_NSTR,
+    company=_NSTR,
+    type={"type": "string", "enum": ["lead", "customer", "guest"]},
+    description=_NSTR,
+    country_id=_NINT,
+    zip=_NSTR,
+    city=_NSTR,
+    state=_NSTR,
+    address=_NSTR,
+    website=_NSTR,
+    email=_NSTR,
+    phone={"type": "string", "pattern": r"^\+[0-9]+$"},
+    source_id=nullable(ID),
+    status_id=nullable(ID),
+    assigned_id=_NINT,
+    group_id={"type": "array", "items": ID},
+    is_enabled=FLAG,
+    is_opted_out=FLAG,
+    opted_out_at=nullable(TIMESTAMP),
+    created_at=TIMESTAMP,
+    updated_at=TIMESTAMP,
+)
+STATUS = record(
+    id=ID,
+    tenant_id=ID,
+    name=_STR,
+    color=_NSTR,
+    isdefault=FLAG,
+    created_at=TIMESTAMP,
+    updated_at=TIMESTAMP,
+)
+LABEL = record(id=ID, tenant_id=ID, name=_STR, created_at=TIMESTAMP, updated_at=TIMESTAMP)
+WORKSPACE = record(
+    id=ID,
+    subdomain={"type": "string", "pattern": "^[a-z0-9-]{1,63}$"},
+    name=_STR,
+    max_contacts=_NINT,
+    rate_limit_max={"type": "integer", "minimum": 1},
+    rate_limit_decay={"type": "integer", "minimum": 1},
+    enforce_care_window=FLAG,
+    whatsapp_provider={"type": "string", "enum": ["sandbox", "cloud"]},
+    created_at=TIMESTAMP,
+    updated_at=TIMESTAMP,
+)
+_TOKEN_FIELDS: dict[str, Schema] = {
+    "id": ID,
+    "tenant_id": ID,
+    "name": _STR,
+    "token_prefix": {"type": "string", "pattern": "^apitk_"},
+    "abilities": {"type": "array", "items": _STR},
+    "rate_limit_max": _NINT,
+    "monthly_quota": _NINT,
+    "expires_at": nullable(TIMESTAMP),
+    "is_active": FLAG,
+    "last_used_at": nullable(TIMESTAMP),
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+}
+TOKEN = record(**_TOKEN_FIELDS)
+NEW_TOKEN = record(**_TOKEN_FIELDS, token={"type": "string", "pattern": "^apitk_[A-Za-z0-9]{64}$"})
+
+
+def paginated(item: Schema) -> Schema:
+    """Laravel's length-aware paginator around ``item`` records (spec §2)."""
+    url = nullable({"type": "string"})
+    link = record(url=url, label=_STR, active={"type": "boolean"})
+    return record(
+        current_page=ID,
+        data={"type": "array", "items": item},
+        first_page_url=_STR,
+        **{"from": nullable(ID)},
+        last_page=ID,
+        last_page_url=_STR,
+        links={"type": "array", "items": link, "minItems": 3},
+        next_page_url=url,
+        path=_STR,
+        per_page={"type": "integer", "minimum": 1, "maximum": 100},
+        prev_page_url=url,
+        to=nullable(ID),
+        total={"type": "integer", "minimum": 0},
+    )
+
+
+def list_of(item: Schema) -> Schema:
+    return {"type": "array", "items": item}
+
+
+def _json(description: str, schema: Schema, headers: dict[str, Any] | None = None) -> Schema:
+    out: Schema = {"description": description, "content": {"application/json": {"schema": schema}}}
+    if headers:
+        out["headers"] = headers
+    return out
+
+
+def _error(*messages: str, pattern: str | None = None) -> Schema:
+    message: Schema = {"type": "string"}
+    if messages:
+        message = {"type": "string", "enum": list(messages)}
+    elif pattern:
+        message = {"type": "string", "pattern": pattern}
+    return record(status={"type": "string", "enum": ["error"]}, message=message)
+
+
+def success_envelope(data: Schema | None = None, message: str | None = None) -> Schema:
+    properties: dict[str, Schema] = {"status": {"type": "string", "enum": ["success"]}}
+    if message is not None:
+        properties["message"] = {"type": "string", "enum": [message]}
+    if data is not None:
+        properties["data"] = data
+    return record(**properties)
+
+
+VALIDATION = record(
+    status={"type": "string", "enum": ["error"]},
+    message={"type": "string", "enum": ["Validation failed"]},
+    errors={
+        "type": "object",
+        "additionalProperties": {"type": "array", "items": _STR, "minItems": 1},
+    },
+)
+INVALID_SUBDOMAIN = record(
+    status={"type": "string", "enum": ["error"]},
+    message={"type": "string", "enum": ["Validation failed"]},
+    errors={"type": "string", "enum": ["Invalid tenant subdomain"]},
+)
+TOO_MANY = record(
+    message={"type": "string", "enum": ["Too many requests", "Monthly quota exceeded"]},
+    retry_after={"type": "integer", "minimum": 1},
+)
+_INT_HEADER = {"schema": {"type": "integer"}}
+RATE_HEADERS = {"X-RateLimit-Limit": _INT_HEADER, "X-RateLimit-Remaining": _INT_HEADER}
+
+
+def api_responses(
+    status_code: int = 200,
+    *,
+    data: Schema | None = None,
+    message: str | None = None,
+    not_found: str | None = None,
+    body: bool = False,
+) -> Responses:
+    """Every response a ``/api/v1/{subdomain}`` route can give (spec §3 order of checks).
+
+    ``data``/``message``: the success envelope; ``not_found``: the route names a record;
+    ``body``: it reads a JSON body (413, and 409 for a POST's Idempotency-Key). 422 is listed
+    on every route: the order of checks has it for all (and FastAPI would otherwise document
+    its own, differently shaped, validation error).
+    """
+    out: Responses = {
+        status_code: _json("Success", success_envelope(data, message), RATE_HEADERS),
+        400: _json("Unknown workspace subdomain", INVALID_SUBDOMAIN),
+        401: _json(
+            "Missing or invalid API token", _error("API token is required", "Invalid API token")
+        ),
+        403: _json(
+            "The token lacks the ability (or a plan limit forbids it)",
+            _error(pattern="^(Token does not have the required ability: |Contact limit exceeded)"),
+        ),
+        429: _json(
+            "Rate limit or monthly quota exceeded",
+            TOO_MANY,
+            {"Retry-After": _INT_HEADER, **RATE_HEADERS},
+        ),
+        500: _json("Unexpected failure", _error(pattern="^Failed to ")),
+    }
+    if not_found:
+        out[404] = _json("No such record in this workspace", _error(not_found))
+    out[422] = _json("Validation failed", VALIDATION)
+    if body:
+        out[409] = _json("A request with this idempotency key is in progress", _error())
+        out[413] = _json("The request body is too large", _error())
+    return dict(sorted(out.items(), key=lambda kv: str(kv[0])))
+
+
+def admin_responses(
+    status_code: int = 200,
+    *,
+    data: Schema | None = None,
+    message: str | None = None,
+    not_found: str | tuple[str, ...] | None = None,
+    body: bool = False,
+) -> Responses:
+    """Every response an ``/api/admin`` route can give (spec §11)."""
+    missing = (not_found,) if isinstance(not_found, str) else (not_found or ())
+    out: Responses = {
+        status_code: _json("Success", success_envelope(data, message)),
+        401: _json("Missing or wrong operator key", _error()),
+        404: _json(
+            "Unknown record, or the admin API is disabled (no XOBITO_ADMIN_KEY)",
+            _error("Not found", *missing),
+        ),
+        422: _json("Validation failed", VALIDATION),
+        500: _json("Unexpected failure", _error(pattern="^Failed to ")),
+    }
+    if body:
+        out[413] = _json("The request body is too large", _error())
+    return dict(sorted(out.items(), key=lambda kv: str(kv[0])))

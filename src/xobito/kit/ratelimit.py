@@ -18,6 +18,18 @@ from limits.aio.strategies import FixedWindowRateLimiter
 from xobito.kit.time import seconds_until_next_month
 
 
+class _Window(RateLimitItemPerMinute):
+    """A per-minute limit whose counter is keyed by window, not by the allowed amount.
+
+    Changing a token's or workspace's ``rate_limit_max`` keeps the requests already counted
+    in the current window (as Laravel's throttle does) instead of starting a fresh count.
+    """
+
+    def key_for(self, *identifiers: bytes | str | int | float) -> str:
+        parts = [k.decode() if isinstance(k, bytes) else str(k) for k in identifiers]
+        return "/".join([self.namespace, *parts, str(self.multiples), "window"])
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     allowed: bool
@@ -38,7 +50,7 @@ class RateLimiter:
 
     async def hit(self, key: str, limit: int, decay_minutes: int) -> Decision:
         """Count one request; the window starts at the first hit, as Laravel's throttle does."""
-        item = RateLimitItemPerMinute(limit, decay_minutes)
+        item = _Window(limit, decay_minutes)
         allowed = await self.strategy.hit(item, key)
         stats = await self.strategy.get_window_stats(item, key)
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))

@@ -107,11 +107,12 @@ def attribute(key: str) -> str:
 def _message(attr: str, err: Mapping[str, Any]) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
-    if kind == "missing" or (err.get("input") is None and kind.endswith("_type")):
+    if kind == "missing" or (err.get("input") is None and kind != "message"):
+        # A null value fails Laravel's ``required`` first, and validation stops there.
         return f"The {attr} field is required."
     if kind == "string_type":
         return f"The {attr} must be a string."
-    if kind in ("int_type", "int_parsing", "int_from_float"):
+    if kind in ("int_type", "int_parsing", "int_parsing_size", "int_from_float"):
         return f"The {attr} must be an integer."
     if kind in ("bool_type", "bool_parsing"):
         return f"The {attr} field must be true or false."

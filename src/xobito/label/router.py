@@ -9,7 +9,7 @@ from starlette.responses import Response
 from xobito.api.routing import DatabaseRoute
 from xobito.auth.dependencies import Ability, ApiContext
 from xobito.kit.body import json_body
-from xobito.kit.openapi import route_doc
+from xobito.kit.openapi import LABEL, STATUS, api_responses, paginated, route_doc
 from xobito.kit.pagination import page_path, paginate
 from xobito.kit.params import Page, PerPage, RecordId
 from xobito.kit.responses import success
@@ -21,8 +21,14 @@ def label_router(kind: LabelKind) -> APIRouter:
     one = kind.thing.lower()
     not_found = f"{kind.thing} not found"
     p = kind.plural
+    doc = STATUS if kind is STATUSES else LABEL  # the record's OpenAPI schema
 
-    @router.get("", name=f"{p}.index", openapi_extra=route_doc(failure=f"list {p}"))
+    @router.get(
+        "",
+        name=f"{p}.index",
+        openapi_extra=route_doc(failure=f"list {p}"),
+        responses=api_responses(data=paginated(doc)),
+    )
     async def index(
         request: Request,
         page: Page = 1,
@@ -46,6 +52,7 @@ def label_router(kind: LabelKind) -> APIRouter:
         "/{record_id}",
         name=f"{p}.show",
         openapi_extra=route_doc(failure=f"retrieve {one}", not_found=not_found),
+        responses=api_responses(data=doc, not_found=not_found),
     )
     async def show(record_id: RecordId, ctx: ApiContext = Ability(f"{p}.read")) -> Response:
         obj = await LabelService(kind, ctx.session, ctx.workspace.id).get(record_id)
@@ -56,6 +63,9 @@ def label_router(kind: LabelKind) -> APIRouter:
         name=f"{p}.store",
         status_code=201,
         openapi_extra=route_doc(failure=f"create {one}", body=kind.body),
+        responses=api_responses(
+            201, data=doc, message=f"{kind.thing} created successfully", body=True
+        ),
     )
     async def store(request: Request, ctx: ApiContext = Ability(f"{p}.create")) -> Response:
         service = LabelService(kind, ctx.session, ctx.workspace.id)
@@ -66,6 +76,9 @@ def label_router(kind: LabelKind) -> APIRouter:
         "/{record_id}",
         name=f"{p}.update",
         openapi_extra=route_doc(failure=f"update {one}", not_found=not_found, body=kind.body),
+        responses=api_responses(
+            data=doc, message=f"{kind.thing} updated successfully", not_found=not_found, body=True
+        ),
     )
     async def update(
         request: Request, record_id: RecordId, ctx: ApiContext = Ability(f"{p}.update")
@@ -78,6 +91,7 @@ def label_router(kind: LabelKind) -> APIRouter:
         "/{record_id}",
         name=f"{p}.destroy",
         openapi_extra=route_doc(failure=f"delete {one}", not_found=not_found),
+        responses=api_responses(message=f"{kind.thing} deleted successfully", not_found=not_found),
     )
     async def destroy(
         request: Request, record_id: RecordId, ctx: ApiContext = Ability(f"{p}.delete")

@@ -13,23 +13,13 @@ For benchmarks: ``python -m xobito.testing.fake_graph --port 8099 --latency-ms 5
 from __future__ import annotations
 
 import argparse
-import asyncio
-import base64
-import secrets
-import threading
-from collections.abc import Iterable, Mapping, Sequence
+import socket
+from collections.abc import Sequence
 from typing import Any
 
-import aiohttp
-import orjson
-from starlette.applications import Starlette
-from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+import uvicorn
 
-from xobito.testing import meta_schema
+from xobito.testing.fake_graph_app import GRAPH_VERSION, FakeGraph
 from xobito.testing.fake_graph_records import (
     ProgrammedFailure,
     RecordedRequest,
@@ -38,19 +28,7 @@ from xobito.testing.fake_graph_records import (
     UploadedMedia,
 )
 from xobito.testing.fake_graph_server import ServerThread
-from xobito.testing.meta_errors import default_http_status, meta_error_body
-from xobito.testing.meta_templates import paginate, sample_templates
-from xobito.testing.meta_webhooks import (
-    DEFAULT_DISPLAY_PHONE_NUMBER,
-    DEFAULT_WABA_ID,
-    StatusName,
-    StatusUpdate,
-    build_status_webhook,
-    post_webhook,
-)
-
-GRAPH_VERSION = "v23.0"
-UploadedPart = tuple[str, str, bytes]  # filename, content type, data
+from xobito.testing.meta_webhooks import StatusUpdate, build_status_webhook, sign_payload
 
 __all__ = [
     "GRAPH_VERSION",
@@ -64,330 +42,8 @@ __all__ = [
     "UploadedMedia",
     "build_status_webhook",
     "main",
+    "sign_payload",
 ]
-
-
-def _json(data: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
-
-
-def _error(
-    code: int,
-    http_status: int | None = None,
-    message: str | None = None,
-    details: str | None = None,
-) -> Response:
-    status = http_status if http_status is not None else default_http_status(code)
-    return _json(meta_error_body(code, message, details=details), status)
-
-
-def _wamid(wa_id: str) -> str:
-    # Real wamids are base64 of an opaque binary blob that embeds the recipient.
-    blob = b"\x15\x02\x00\x11\x18" + wa_id.encode() + b"\x00" + secrets.token_bytes(12)
-    return "wamid." + base64.b64encode(blob).decode()
-
-
-class FakeGraph:
-    """State and ASGI app of the fake. Mutate the attributes freely between requests."""
-
-    def __init__(
-        self,
-        *,
-        version: str = GRAPH_VERSION,
-        latency_ms: float = 0.0,
-        validate: bool = True,
-        record: bool = True,
-        access_tokens: Iterable[str] | None = None,
-        templates: Sequence[dict[str, Any]] | None = None,
-    ) -> None:
-        self.version = version
-        self.validate = validate
-        self.record = record  # benchmarks turn this off so memory stays flat
-        self._initial = (
-            latency_ms,
-            set(access_tokens) if access_tokens else None,
-            list(templates) if templates is not None else sample_templates(),
-        )
-        self.latency_ms = latency_ms
-        self.access_tokens: set[str] | None = None
-        self.templates: list[dict[str, Any]] = []
-        self.requests: list[RecordedRequest] = []
-        self.schema_violations: list[SchemaViolation] = []
-        self.sent: list[SentMessage] = []
-        self.media: dict[str, UploadedMedia] = {}
-        self.request_count = 0
-        # Per recipient (digits): (http_status, meta_code, message or None for Meta's wording).
-        self.fail_for_to: dict[str, tuple[int, int, str | None]] = {}
-        self._failures: list[ProgrammedFailure] = []
-        self._lock = threading.Lock()  # tests program failures from another thread
-        self.reset()
-        self.app = Starlette(routes=self._routes())
-
-    def _routes(self) -> list[Route]:
-        return [
-            Route("/_fake/state", self._state, methods=["GET"]),
-            Route("/_fake/reset", self._reset_endpoint, methods=["POST"]),
-            Route("/_fake/config", self._config_endpoint, methods=["POST"]),
-            Route("/{version}/{node_id}/messages", self._messages, methods=["POST"]),
-            Route("/{version}/{node_id}/media", self._media, methods=["POST"]),
-            Route("/{version}/{node_id}/message_templates", self._templates, methods=["GET"]),
-        ]
-
-    # ---- control ---------------------------------------------------------------------------
-
-    def fail_next(
-        self,
-        n: int = 1,
-        *,
-        code: int = 131000,
-        status: int | None = None,
-        message: str | None = None,
-        details: str | None = None,
-        endpoint: str | None = None,
-    ) -> None:
-        """Answer the next ``n`` requests (to ``endpoint``: "messages", "media",
-        "message_templates"; None = any) with Meta error ``code``, HTTP ``status`` defaulting to
-        the one Meta uses for that code, and Meta's wording unless ``message``/``details``."""
-        http_status = status if status is not None else default_http_status(code)
-        failure = ProgrammedFailure(http_status, code, message, details, endpoint)
-        with self._lock:
-            self._failures.extend([failure] * n)
-
-    def reset(self) -> None:
-        """Forget recorded traffic and programmed failures; restore constructor settings."""
-        with self._lock:
-            self._failures.clear()
-        self.requests.clear()
-        self.schema_violations.clear()
-        self.sent.clear()
-        self.media.clear()
-        self.fail_for_to.clear()
-        self.request_count = 0
-        latency_ms, tokens, templates = self._initial
-        self.latency_ms = latency_ms
-        self.access_tokens = set(tokens) if tokens is not None else None
-        self.templates = [dict(t) for t in templates]
-
-    def requests_to(self, endpoint: str) -> list[RecordedRequest]:
-        """Recorded requests whose path ends with ``/<endpoint>``."""
-        return [r for r in self.requests if r.path.endswith("/" + endpoint)]
-
-    def _take_failure(self, endpoint: str) -> ProgrammedFailure | None:
-        with self._lock:
-            for i, failure in enumerate(self._failures):
-                if failure.endpoint in (None, endpoint):
-                    return self._failures.pop(i)
-        return None
-
-    # ---- webhooks --------------------------------------------------------------------------
-
-    def status_updates(
-        self,
-        statuses: Sequence[StatusName] = ("sent", "delivered", "read"),
-        wamids: Iterable[str] | None = None,
-    ) -> list[tuple[str, StatusUpdate]]:
-        """(phone_number_id, update) for every status of every sent message (or those given)."""
-        wanted = set(wamids) if wamids is not None else None
-        return [
-            (m.phone_number_id, StatusUpdate(m.wamid, status, m.wa_id))
-            for m in self.sent
-            if wanted is None or m.wamid in wanted
-            for status in statuses
-        ]
-
-    async def send_status_webhooks(
-        self,
-        target_url: str,
-        app_secret: str,
-        updates: Iterable[StatusUpdate | tuple[str, StatusUpdate]] | None = None,
-        *,
-        phone_number_id: str | None = None,
-        display_phone_number: str = DEFAULT_DISPLAY_PHONE_NUMBER,
-        waba_id: str = DEFAULT_WABA_ID,
-        batch: bool = False,
-    ) -> list[int]:
-        """POST signed status webhooks to ``target_url``; returns the receiver's statuses.
-
-        Without ``updates``: sent, delivered, read for every message sent so far. Bare
-        ``StatusUpdate``s are attributed to ``phone_number_id``. One webhook per update (as Meta
-        mostly does) unless ``batch``, which groups them per phone number.
-        """
-        items = self.status_updates() if updates is None else list(updates)
-        groups: list[tuple[str, list[StatusUpdate]]] = []
-        for item in items:
-            pnid, update = item if isinstance(item, tuple) else (phone_number_id, item)
-            if pnid is None:
-                raise ValueError("phone_number_id is required for bare StatusUpdate items")
-            if batch and groups and groups[-1][0] == pnid:
-                groups[-1][1].append(update)
-            else:
-                groups.append((pnid, [update]))
-        results: list[int] = []
-        async with aiohttp.ClientSession() as session:
-            for pnid, group in groups:
-                payload = build_status_webhook(
-                    group,
-                    phone_number_id=pnid,
-                    display_phone_number=display_phone_number,
-                    waba_id=waba_id,
-                )
-                results.append(await post_webhook(target_url, payload, app_secret, session=session))
-        return results
-
-    # ---- Graph endpoints -------------------------------------------------------------------
-
-    async def _begin(self, request: Request, endpoint: str) -> Response | None:
-        """Latency, auth and programmed failures shared by every Graph endpoint."""
-        if self.latency_ms > 0:
-            await asyncio.sleep(self.latency_ms / 1000)
-        self.request_count += 1
-        auth = request.headers.get("authorization", "")
-        token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
-        if not token:
-            return _error(
-                190,
-                401,
-                "An active access token must be used to query information about the current user.",
-            )
-        if self.access_tokens is not None and token not in self.access_tokens:
-            return _error(190, 401)
-        failure = self._take_failure(endpoint)
-        if failure is not None:
-            return _error(failure.code, failure.http_status, failure.message, failure.details)
-        return None
-
-    def _record(
-        self, request: Request, body: Any = None, form: dict[str, Any] | None = None
-    ) -> None:
-        if self.record:
-            self.requests.append(
-                RecordedRequest(
-                    request.method,
-                    request.url.path,
-                    dict(request.headers),
-                    dict(request.query_params),
-                    body,
-                    form,
-                )
-            )
-
-    def _violation(self, request: Request, body: Any, errors: list[str]) -> Response:
-        self.schema_violations.append(SchemaViolation(request.url.path, body, errors))
-        return _error(100, 400, details="; ".join(errors)[:2000])
-
-    async def _messages(self, request: Request) -> Response:
-        raw = await request.body()
-        try:
-            body: Any = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            body = raw.decode(errors="replace")
-        self._record(request, body)
-        early = await self._begin(request, "messages")
-        if early is not None:
-            return early
-        if not isinstance(body, dict):
-            return self._violation(request, body, ["$: request body is not a JSON object"])
-        if self.validate:
-            errors = meta_schema.validate_message_request(body)
-            if errors:
-                return self._violation(request, body, errors)
-        to = str(body.get("to", ""))
-        wa_id = "".join(ch for ch in to if ch.isdigit())
-        rule = self.fail_for_to.get(wa_id)
-        if rule is not None:
-            return _error(rule[1], rule[0], rule[2])
-        wamid = _wamid(wa_id)
-        message: dict[str, Any] = {"id": wamid}
-        if body.get("type") == "template":
-            message["message_status"] = "accepted"
-        if self.record:
-            self.sent.append(SentMessage(wamid, wa_id, request.path_params["node_id"], body))
-        return _json(
-            {
-                "messaging_product": "whatsapp",
-                "contacts": [{"input": to, "wa_id": wa_id}],
-                "messages": [message],
-            }
-        )
-
-    @staticmethod
-    async def _read_form(request: Request) -> tuple[dict[str, str], dict[str, UploadedPart]]:
-        texts: dict[str, str] = {}
-        files: dict[str, UploadedPart] = {}
-        async with request.form() as form:
-            for key, value in form.multi_items():
-                if isinstance(value, UploadFile):
-                    data = await value.read()
-                    files[key] = (value.filename or "", value.content_type or "", data)
-                else:
-                    texts[key] = value
-        return texts, files
-
-    async def _media(self, request: Request) -> Response:
-        try:
-            texts, files = await self._read_form(request)
-        except HTTPException as exc:  # malformed multipart: a client error, as at Meta
-            texts, files = {"_error": str(exc.detail)}, {}
-        described = {
-            k: {"filename": f, "content_type": c, "size": len(d)} for k, (f, c, d) in files.items()
-        }
-        self._record(request, form={**texts, **described})
-        early = await self._begin(request, "media")
-        if early is not None:
-            return early
-        as_strings = {**texts, **{k: f"<binary {len(d)} bytes>" for k, (_, _, d) in files.items()}}
-        errors = meta_schema.validate_media_upload(as_strings)
-        if "file" not in files:
-            errors.append("$.file: must be a file part")
-        if errors:
-            return self._violation(request, {**texts, **described}, errors)
-        media_id = str(secrets.randbelow(9 * 10**15) + 10**15)  # 16 digits, like Meta's
-        filename, _, data = files["file"]
-        if self.record:
-            self.media[media_id] = UploadedMedia(
-                media_id, request.path_params["node_id"], filename, texts["type"], data
-            )
-        return _json({"id": media_id})
-
-    async def _templates(self, request: Request) -> Response:
-        self._record(request)
-        early = await self._begin(request, "message_templates")
-        if early is not None:
-            return early
-        try:
-            page = paginate(self.templates, request.query_params, str(request.url))
-        except ValueError as exc:
-            return _error(100, 400, details=str(exc))
-        return _json(page)
-
-    # ---- control endpoints (for out-of-process benchmarks) ---------------------------------
-
-    async def _state(self, request: Request) -> Response:
-        return _json(
-            {
-                "request_count": self.request_count,
-                "sent": len(self.sent),
-                "schema_violations": [v.errors for v in self.schema_violations],
-            }
-        )
-
-    async def _reset_endpoint(self, request: Request) -> Response:
-        self.reset()
-        return _json({"ok": True})
-
-    async def _config_endpoint(self, request: Request) -> Response:
-        config = orjson.loads(await request.body() or b"{}")
-        if "latency_ms" in config:
-            self.latency_ms = float(config["latency_ms"])
-        if isinstance(config.get("fail_next"), Mapping):
-            spec = config["fail_next"]
-            self.fail_next(
-                int(spec.get("n", 1)),
-                code=int(spec.get("code", 131000)),
-                status=spec.get("status"),
-                endpoint=spec.get("endpoint"),
-            )
-        return _json({"ok": True, "latency_ms": self.latency_ms})
 
 
 class FakeGraphServer(FakeGraph):
@@ -426,6 +82,9 @@ class FakeGraphServer(FakeGraph):
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    """Serve the fake in the foreground. Prints ``fake Graph API on <base_url>`` once the port
+    is bound (``--port 0`` picks a free one), so a parent process can read the URL from stdout.
+    """
     parser = argparse.ArgumentParser(description="Fake Meta Graph API for tests and benchmarks.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8099)
@@ -434,17 +93,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--record", action="store_true", help="keep every request in memory")
     args = parser.parse_args(argv)
     graph = FakeGraph(latency_ms=args.latency_ms, validate=not args.no_validate, record=args.record)
-    import uvicorn  # only the CLI needs it at import time
-
-    print(f"fake Graph API on http://{args.host}:{args.port}/{graph.version}", flush=True)
-    uvicorn.run(
-        graph.app,
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((args.host, args.port))
+    sock.listen(2048)  # connections queue from here on, before uvicorn starts accepting
+    port = sock.getsockname()[1]
+    print(f"fake Graph API on http://{args.host}:{port}/{graph.version}", flush=True)
+    config = uvicorn.Config(
+        graph.app, log_level="warning", access_log=False, lifespan="off", ws="none", backlog=2048
     )
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import secrets
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -103,23 +105,30 @@ def build_text_message_webhook(
     body: str,
     *,
     profile_name: str = "Sheena Nelson",
+    user_id: str | None = None,
     wamid: str | None = None,
     timestamp: int | None = None,
     phone_number_id: str = DEFAULT_PHONE_NUMBER_ID,
     display_phone_number: str = DEFAULT_DISPLAY_PHONE_NUMBER,
     waba_id: str = DEFAULT_WABA_ID,
 ) -> dict[str, Any]:
-    """An inbound text message webhook, shaped like Meta's "Text Message" example."""
+    """An inbound text message webhook, shaped like Meta's "Text Message" example.
+
+    ``user_id`` adds the business-scoped user id newer Graph versions put in ``contacts[]``.
+    """
     ts = timestamp if timestamp is not None else int(time.time())
-    digest = hashlib.sha256(f"{from_wa_id}:{ts}:{body}".encode()).hexdigest()
-    message_id = wamid or f"wamid.{digest}"
+    # Random unless given: pass the same ``wamid`` twice to simulate a Meta redelivery.
+    message_id = wamid or "wamid." + base64.b64encode(secrets.token_bytes(24)).decode()
+    contact: dict[str, Any] = {"profile": {"name": profile_name}, "wa_id": from_wa_id}
+    if user_id is not None:
+        contact["user_id"] = user_id
     value = {
         "messaging_product": "whatsapp",
         "metadata": {
             "display_phone_number": display_phone_number,
             "phone_number_id": phone_number_id,
         },
-        "contacts": [{"profile": {"name": profile_name}, "wa_id": from_wa_id}],
+        "contacts": [contact],
         "messages": [
             {
                 "from": from_wa_id,

@@ -21,10 +21,6 @@ T = TypeVar("T")
 _MAX_TEMPLATE_PAGES = 1000
 
 
-def _dumps(obj: Any) -> str:
-    return orjson.dumps(obj).decode()
-
-
 class CloudProvider:
     """``WhatsAppProvider`` over Meta's Graph API.
 
@@ -75,7 +71,6 @@ class CloudProvider:
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 timeout=self._timeout,
-                json_serialize=_dumps,
                 headers={"Accept": "application/json"},
             )
         return self._session

@@ -20,7 +20,9 @@ UNDELIVERABLE = 131026
 
 def new_wamid() -> str:
     """A fresh id shaped like Meta's (``wamid.`` + base64)."""
-    return "wamid." + base64.b64encode(b"\x15\x02\x00\x11\x18\x12" + secrets.token_bytes(18)).decode()
+    return (
+        "wamid." + base64.b64encode(b"\x15\x02\x00\x11\x18\x12" + secrets.token_bytes(18)).decode()
+    )
 
 
 class SandboxProvider:
@@ -30,8 +32,11 @@ class SandboxProvider:
         to = str(payload.get("to", ""))
         if to.endswith("0000"):
             raise WhatsAppError(
-                "Message undeliverable", code=UNDELIVERABLE, title="Message undeliverable",
-                http_status=400, retryable=False,
+                "Message undeliverable",
+                code=UNDELIVERABLE,
+                title="Message undeliverable",
+                http_status=400,
+                retryable=False,
             )
         wamid = new_wamid()
         raw: dict[str, Any] = {
@@ -54,24 +59,36 @@ class SandboxProvider:
         """The sandbox offers two approved templates so template sends can be tried."""
         return [
             {
-                "id": "100000000000001", "name": "hello_world", "language": "en_US",
-                "status": "APPROVED", "category": "UTILITY",
+                "id": "100000000000001",
+                "name": "hello_world",
+                "language": "en_US",
+                "status": "APPROVED",
+                "category": "UTILITY",
                 "components": [
                     {"type": "HEADER", "format": "TEXT", "text": "Hello World"},
-                    {"type": "BODY", "text": "Welcome and congratulations!! This message "
-                     "demonstrates your ability to send a WhatsApp message notification."},
+                    {
+                        "type": "BODY",
+                        "text": "Welcome and congratulations!! This message "
+                        "demonstrates your ability to send a WhatsApp message notification.",
+                    },
                     {"type": "FOOTER", "text": "WhatsApp Business Platform sample message"},
                 ],
             },
             {
-                "id": "100000000000002", "name": "order_update", "language": "en_US",
-                "status": "APPROVED", "category": "UTILITY",
+                "id": "100000000000002",
+                "name": "order_update",
+                "language": "en_US",
+                "status": "APPROVED",
+                "category": "UTILITY",
                 "components": [
                     {"type": "HEADER", "format": "TEXT", "text": "Order {{1}}"},
                     {"type": "BODY", "text": "Hi {{1}}, your order {{2}} is on its way."},
-                    {"type": "BUTTONS", "buttons": [
-                        {"type": "URL", "text": "Track", "url": "https://example.com/t/{{1}}"},
-                    ]},
+                    {
+                        "type": "BUTTONS",
+                        "buttons": [
+                            {"type": "URL", "text": "Track", "url": "https://example.com/t/{{1}}"},
+                        ],
+                    },
                 ],
             },
         ]

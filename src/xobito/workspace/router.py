@@ -10,7 +10,7 @@ from starlette.responses import Response
 from xobito.admin.dependencies import operator
 from xobito.api.routing import DatabaseRoute
 from xobito.kit.body import json_body
-from xobito.kit.openapi import route_doc
+from xobito.kit.openapi import WORKSPACE, admin_responses, list_of, route_doc
 from xobito.kit.responses import success
 from xobito.workspace.schemas import WorkspaceCreate, WorkspaceUpdate, workspace_record
 from xobito.workspace.service import WorkspaceService
@@ -24,13 +24,21 @@ NOT_FOUND = "Workspace not found"
     status_code=201,
     name="admin.workspaces.store",
     openapi_extra=route_doc(failure="create workspace", body=WorkspaceCreate),
+    responses=admin_responses(
+        201, data=WORKSPACE, message="Workspace created successfully", body=True
+    ),
 )
 async def create_workspace(request: Request, session: AsyncSession = Depends(operator)) -> Response:
     ws = await WorkspaceService(session).create(await json_body(request))
     return success(workspace_record(ws), "Workspace created successfully", 201)
 
 
-@router.get("", name="admin.workspaces.index", openapi_extra=route_doc(failure="list workspaces"))
+@router.get(
+    "",
+    name="admin.workspaces.index",
+    openapi_extra=route_doc(failure="list workspaces"),
+    responses=admin_responses(data=list_of(WORKSPACE)),
+)
 async def list_workspaces(session: AsyncSession = Depends(operator)) -> Response:
     return success([workspace_record(ws) for ws in await WorkspaceService(session).list()])
 
@@ -39,6 +47,7 @@ async def list_workspaces(session: AsyncSession = Depends(operator)) -> Response
     "/{subdomain}",
     name="admin.workspaces.show",
     openapi_extra=route_doc(failure="retrieve workspace", not_found=NOT_FOUND),
+    responses=admin_responses(data=WORKSPACE, not_found=NOT_FOUND),
 )
 async def show_workspace(subdomain: str, session: AsyncSession = Depends(operator)) -> Response:
     return success(workspace_record(await WorkspaceService(session).get(subdomain)))
@@ -48,6 +57,9 @@ async def show_workspace(subdomain: str, session: AsyncSession = Depends(operato
     "/{subdomain}",
     name="admin.workspaces.update",
     openapi_extra=route_doc(failure="update workspace", not_found=NOT_FOUND, body=WorkspaceUpdate),
+    responses=admin_responses(
+        data=WORKSPACE, message="Workspace updated successfully", not_found=NOT_FOUND, body=True
+    ),
 )
 async def update_workspace(
     request: Request, subdomain: str, session: AsyncSession = Depends(operator)

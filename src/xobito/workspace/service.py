@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.config import get_settings
+from xobito.connection.service import ConnectionService
 from xobito.kit.errors import NotFound, ValidationFailed
 from xobito.kit.validation import parse
 from xobito.models import Workspace
@@ -38,7 +39,10 @@ class WorkspaceService:
             else data.enforce_care_window,
             whatsapp_provider=get_settings().whatsapp_provider,
         )
-        return await self.repo.add(ws)
+        ws = await self.repo.add(ws)
+        if ws.whatsapp_provider == "sandbox":
+            await ConnectionService(self.repo.session).connect_sandbox(ws)
+        return ws
 
     async def get(self, subdomain: str) -> Workspace:
         ws = await self.repo.by_subdomain(subdomain)

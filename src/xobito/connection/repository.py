@@ -1,0 +1,70 @@
+"""All SQL about WhatsApp connections and the phone-number routing table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xobito.models import PhoneNumber, WhatsAppConnection
+
+
+class ConnectionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def for_workspace(self, workspace_id: int) -> WhatsAppConnection | None:
+        stmt = select(WhatsAppConnection).where(WhatsAppConnection.workspace_id == workspace_id)
+        conn: WhatsAppConnection | None = (await self.session.execute(stmt)).scalar_one_or_none()
+        return conn
+
+    async def owner_of(self, phone_number_id: str) -> int | None:
+        stmt = select(PhoneNumber.workspace_id).where(
+            PhoneNumber.phone_number_id == phone_number_id
+        )
+        owner: int | None = (await self.session.execute(stmt)).scalar_one_or_none()
+        return owner
+
+    async def numbers_taken_elsewhere(self, workspace_id: int, ids: Sequence[str]) -> set[str]:
+        stmt = select(PhoneNumber.phone_number_id).where(
+            PhoneNumber.phone_number_id.in_(list(ids)), PhoneNumber.workspace_id != workspace_id
+        )
+        return set((await self.session.execute(stmt)).scalars().all())
+
+    async def set_numbers(self, workspace_id: int, ids: Sequence[str]) -> None:
+        await self.session.execute(
+            delete(PhoneNumber).where(PhoneNumber.workspace_id == workspace_id)
+        )
+        for number in dict.fromkeys(ids):
+            self.session.add(PhoneNumber(phone_number_id=number, workspace_id=workspace_id))
+        await self.session.flush()
+
+    async def by_waba(self, waba_id: str) -> Sequence[WhatsAppConnection]:
+        stmt = select(WhatsAppConnection).where(WhatsAppConnection.waba_id == waba_id)
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def secrets_for(self, phone_number_ids: Sequence[str]) -> list[str]:
+        """App secrets of the connections owning any of these numbers (signature check)."""
+        if not phone_number_ids:
+            return []
+        stmt = (
+            select(WhatsAppConnection.app_secret)
+            .join(PhoneNumber, PhoneNumber.workspace_id == WhatsAppConnection.workspace_id)
+            .where(
+                PhoneNumber.phone_number_id.in_(list(phone_number_ids)),
+                WhatsAppConnection.app_secret.is_not(None),
+            )
+        )
+        return [s for s in (await self.session.execute(stmt)).scalars().all() if s]
+
+    async def verify_token_matches(self, token: str) -> bool:
+        stmt = (
+            select(WhatsAppConnection.id)
+            .where(or_(WhatsAppConnection.verify_token == token))
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).first() is not None
+
+    def add(self, conn: WhatsAppConnection) -> None:
+        self.session.add(conn)

@@ -1,0 +1,105 @@
+"""What we keep of each inbound message type (spec §9)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from xobito.kit.time import utcnow
+
+MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
+
+
+@dataclass
+class Inbound:
+    wamid: str
+    wa_id: str
+    type: str
+    text: str | None
+    button_reply: dict[str, Any] | None
+    media: dict[str, Any] | None
+    context_message_id: str | None
+    received_at: datetime
+
+
+def timestamp(value: Any) -> datetime:
+    """Meta sends unix seconds as a string; anything unusable means "now"."""
+    try:
+        return datetime.fromtimestamp(int(str(value)), tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return utcnow()
+
+
+def _text(kind: str, m: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
+    found = m.get(kind)
+    body: dict[str, Any] = found if isinstance(found, dict) else {}
+    if kind == "text":
+        return body.get("body"), None
+    if kind == "interactive":
+        for sub in ("button_reply", "list_reply"):
+            reply = body.get(sub)
+            if isinstance(reply, dict):
+                return reply.get("title"), {"id": reply.get("id"), "title": reply.get("title")}
+        return None, None
+    if kind == "button":  # a template's quick-reply button
+        return body.get("text"), {"id": body.get("payload"), "title": body.get("text")}
+    if kind == "location":
+        parts = [str(body.get(k)) for k in ("latitude", "longitude") if body.get(k) is not None]
+        label = ", ".join(str(body[k]) for k in ("name", "address") if body.get(k))
+        return " ".join(filter(None, [",".join(parts), label])) or None, None
+    if kind == "reaction":
+        return body.get("emoji"), None
+    if kind == "contacts":
+        listed = m.get("contacts")
+        people: list[Any] = listed if isinstance(listed, list) else []
+        names = [
+            str((p.get("name") or {}).get("formatted_name", ""))
+            for p in people
+            if isinstance(p, dict)
+        ]
+        return ", ".join(n for n in names if n) or None, None
+    if kind in MEDIA_TYPES:
+        return body.get("caption"), None
+    return None, None
+
+
+def parse_message(m: dict[str, Any]) -> Inbound | None:
+    wamid, wa_id = m.get("id"), m.get("from")
+    if not isinstance(wamid, str) or not isinstance(wa_id, str):
+        return None
+    kind = str(m.get("type") or "unknown")
+    text, reply = _text(kind, m)
+    media = None
+    if kind in MEDIA_TYPES and isinstance(m.get(kind), dict):
+        obj = m[kind]
+        media = {
+            "id": obj.get("id"),
+            "mime_type": obj.get("mime_type"),
+            "caption": obj.get("caption"),
+            "filename": obj.get("filename"),
+        }
+    found = m.get("context")
+    context: dict[str, Any] = found if isinstance(found, dict) else {}
+    return Inbound(
+        wamid=wamid,
+        wa_id=wa_id,
+        type=kind,
+        text=text,
+        button_reply=reply,
+        media=media,
+        context_message_id=context.get("id") or context.get("message_id"),
+        received_at=timestamp(m.get("timestamp")),
+    )
+
+
+def profile_names(value: dict[str, Any]) -> dict[str, str]:
+    """``wa_id`` → profile name from ``value.contacts[]`` (``user_id`` and others ignored)."""
+    out: dict[str, str] = {}
+    for c in value.get("contacts") or []:
+        if isinstance(c, dict) and isinstance(c.get("wa_id"), str):
+            profile = c.get("profile")
+            name = profile.get("name") if isinstance(profile, dict) else None
+            if name:
+                out[c["wa_id"]] = str(name)
+    return out

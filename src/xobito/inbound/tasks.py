@@ -1,0 +1,23 @@
+"""Worker jobs of the receiving domain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xobito.inbound.service import InboundProcessor
+
+
+async def process_inbox(session: AsyncSession, body: bytes) -> None:
+    await InboundProcessor(session).process(body)
+
+
+async def status_retry(session: AsyncSession, payload: dict[str, Any]) -> None:
+    """A status whose message was unknown when it arrived: apply it now, or fail to retry."""
+    processor = InboundProcessor(session)
+    found = await processor.status(
+        int(payload["workspace_id"]), payload["status"], retry_unknown=False
+    )
+    if not found and not await processor.known(int(payload["workspace_id"]), payload["status"]):
+        raise LookupError("message not known yet")

@@ -1,0 +1,16 @@
+"""Every job kind the worker knows, and the inbox processor."""
+
+from __future__ import annotations
+
+from xobito.inbound.service import UNKNOWN_STATUS_JOB
+from xobito.inbound.tasks import process_inbox, status_retry
+from xobito.jobs.worker import JobHandler
+from xobito.message.sending import SANDBOX_STATUS_JOB
+from xobito.message.tasks import sandbox_status
+
+HANDLERS: dict[str, JobHandler] = {
+    SANDBOX_STATUS_JOB: sandbox_status,
+    UNKNOWN_STATUS_JOB: status_retry,
+}
+
+__all__ = ["HANDLERS", "process_inbox"]

@@ -1,0 +1,185 @@
+"""The worker: processes the inbox and due jobs, in batches, one transaction per batch.
+
+A batch's effects and its "done" marks commit together, so a worker killed mid-batch leaves
+every row of the batch to be processed again, exactly once, by the next worker. A row that
+fails is isolated by re-running the batch one row per transaction; it is retried a bounded
+number of times and then set aside with its error, so the inbox never gets stuck.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from xobito.jobs.repository import JobRepository
+from xobito.kit.metrics import QUEUE_AGE, QUEUE_DEPTH
+from xobito.kit.time import utcnow
+from xobito.models import InboxEvent, Job
+
+log = structlog.get_logger("xobito.worker")
+
+JobHandler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
+InboxHandler = Callable[[AsyncSession, bytes], Awaitable[None]]
+INBOX_MAX_ATTEMPTS = 5
+
+
+class Worker:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        handlers: dict[str, JobHandler],
+        process_inbox: InboxHandler,
+        *,
+        batch_size: int = 200,
+        poll_seconds: float = 0.25,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.handlers = handlers
+        self.process_inbox = process_inbox
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        log.info("worker_started")
+        while not self._stopping:
+            try:
+                done = await self.run_once()
+            except Exception:  # the database went away, etc.: keep the worker alive
+                log.exception("worker_batch_failed")
+                done = 0
+            if done == 0 and not self._stopping:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+        log.info("worker_stopped")
+
+    async def run_once(self) -> int:
+        """One inbox batch and one job batch; returns how many rows were handled."""
+        return await self._inbox_batch() + await self._job_batch()
+
+    async def drain(self, max_rounds: int = 100) -> int:
+        """Run until nothing is due (tests, CLI). Jobs scheduled later are left alone."""
+        total = 0
+        for _ in range(max_rounds):
+            done = await self.run_once()
+            total += done
+            if done == 0:
+                break
+        return total
+
+    async def _inbox_batch(self) -> int:
+        async with self.sessionmaker() as session:
+            events = await JobRepository(session).claim_inbox(self.batch_size)
+            if not events:
+                return 0
+            ids = [e.id for e in events]
+            try:
+                for event in events:
+                    await self.process_inbox(session, event.body)
+                    event.processed_at = utcnow()
+                    event.attempts += 1
+                await session.commit()
+                return len(ids)
+            except Exception:
+                await session.rollback()
+        return await self._inbox_one_by_one(ids)
+
+    async def _inbox_one_by_one(self, ids: list[int]) -> int:
+        for event_id in ids:
+            async with self.sessionmaker() as session:
+                event = await session.get(InboxEvent, event_id, with_for_update=True)
+                if event is None or event.processed_at is not None:
+                    continue
+                try:
+                    await self.process_inbox(session, event.body)
+                    event.processed_at = utcnow()
+                    event.attempts += 1
+                    await session.commit()
+                except Exception as exc:
+                    await session.rollback()
+                    attempts = event.attempts + 1
+                    give_up = attempts >= INBOX_MAX_ATTEMPTS
+                    log.warning(
+                        "inbox_event_failed",
+                        id=event_id,
+                        attempts=attempts,
+                        error=repr(exc),
+                        gave_up=give_up,
+                    )
+                    await JobRepository(session).mark_inbox_failed(
+                        event_id, attempts, repr(exc), give_up
+                    )
+                    await session.commit()
+        return len(ids)
+
+    async def _job_batch(self) -> int:
+        async with self.sessionmaker() as session:
+            jobs = await JobRepository(session).claim_due(self.batch_size, utcnow())
+            if not jobs:
+                return 0
+            ids = [j.id for j in jobs]
+            try:
+                for job in jobs:
+                    await self._run(session, job)
+                await session.commit()
+                return len(ids)
+            except Exception:
+                await session.rollback()
+        for job_id in ids:
+            await self._job_alone(job_id)
+        return len(ids)
+
+    async def _run(self, session: AsyncSession, job: Job) -> None:
+        handler = self.handlers.get(job.kind)
+        if handler is None:
+            raise LookupError(f"no handler for job kind {job.kind!r}")
+        await handler(session, dict(job.payload))
+        job.attempts += 1
+        job.finished_at = utcnow()
+
+    async def _job_alone(self, job_id: int) -> None:
+        async with self.sessionmaker() as session:
+            job = await session.get(Job, job_id, with_for_update=True)
+            if job is None or job.finished_at is not None:
+                return
+            try:
+                await self._run(session, job)
+                await session.commit()
+            except Exception as exc:
+                await session.rollback()
+                attempts = job.attempts + 1
+                give_up = attempts >= job.max_attempts
+                delay = min(3600.0, 2.0**attempts)
+                log.warning(
+                    "job_failed",
+                    id=job_id,
+                    kind=job.kind,
+                    attempts=attempts,
+                    error=repr(exc),
+                    gave_up=give_up,
+                )
+                await JobRepository(session).retry_later(
+                    job_id, attempts, repr(exc), utcnow() + timedelta(seconds=delay), give_up
+                )
+                await session.commit()
+
+    async def report_depth(self) -> None:
+        async with self.sessionmaker() as session:
+            for queue, (depth, age) in (await JobRepository(session).depth()).items():
+                QUEUE_DEPTH.labels(queue).set(depth)
+                QUEUE_AGE.labels(queue).set(age)

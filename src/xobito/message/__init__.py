@@ -1,0 +1,1 @@
+"""Sending WhatsApp messages and tracking their delivery (spec §8)."""

@@ -1,0 +1,109 @@
+"""Recipient resolution (spec §8.4): find or auto-create the contact behind a phone number."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xobito.contact.repository import ContactRepository
+from xobito.contact.schemas import group_names
+from xobito.contact.service import PLAN_LIMIT
+from xobito.kit.errors import Forbidden, ValidationFailed
+from xobito.label.repository import GroupRepository, StatusRepository
+from xobito.message.schemas import ContactIn
+from xobito.models import Contact
+from xobito.workspace.schemas import WorkspaceInfo
+
+OPTED_OUT = "The recipient has opted out of messages."
+EMAIL_TAKEN = "The contact.email has already been taken."
+
+
+class RecipientResolver:
+    def __init__(self, session: AsyncSession, workspace: WorkspaceInfo) -> None:
+        self.workspace = workspace
+        self.contacts = ContactRepository(session, workspace.id)
+        self.groups = GroupRepository(session, workspace.id)
+        self.statuses = StatusRepository(session, workspace.id)
+
+    async def resolve(
+        self,
+        phone: str,
+        given: ContactIn | None,
+        *,
+        contact_type: str = "lead",
+        enforce_limit: bool = True,
+    ) -> tuple[Contact, bool]:
+        """The contact for ``phone`` and whether it was created now."""
+        contact = await self.contacts.by_phone(phone)
+        created = False
+        if contact is None:
+            contact, created = await self._create(phone, given, contact_type, enforce_limit)
+        elif given is not None:
+            await self._update(contact, given)
+        return contact, created
+
+    async def for_inbound(self, phone: str, profile_name: str | None) -> Contact:
+        """The sender of an inbound message: found, or created as a ``guest`` (spec §9).
+
+        The plan limit does not apply: refusing would lose the customer's message.
+        """
+        contact = await self.contacts.by_phone(phone)
+        if contact is None:
+            given = ContactIn(firstname=profile_name[:255]) if profile_name else None
+            contact, _ = await self._create(phone, given, "guest", enforce_limit=False)
+        return contact
+
+    async def _create(
+        self, phone: str, given: ContactIn | None, contact_type: str, enforce_limit: bool
+    ) -> tuple[Contact, bool]:
+        limit = self.workspace.max_contacts
+        if enforce_limit and limit is not None and await self.contacts.count() >= limit:
+            raise Forbidden(PLAN_LIMIT)
+        if given and given.email and await self.contacts.taken(Contact.email, given.email):
+            raise ValidationFailed({"contact.email": [EMAIL_TAKEN]})
+        default = await self.statuses.default()
+        contact = Contact(
+            firstname=(given.firstname if given and given.firstname else phone),
+            lastname=given.lastname if given else None,
+            email=given.email if given else None,
+            assigned_id=given.assigned_id if given else None,
+            phone=phone,
+            type=contact_type,
+            status_id=default.id if default else None,
+            source_id=None,
+            is_enabled=True,
+            is_opted_out=False,
+        )
+        try:
+            async with self.contacts.session.begin_nested():
+                contact = await self.contacts.add(contact)
+        except IntegrityError:  # the same number was auto-created concurrently
+            existing = await self.contacts.by_phone(phone)
+            if existing is None:
+                raise
+            return existing, False
+        if given and given.groups:
+            await self.contacts.set_groups(
+                contact.id, await self.groups.ensure(group_names(given.groups))
+            )
+        return contact, True
+
+    async def _update(self, contact: Contact, given: ContactIn) -> None:
+        fields = given.model_dump(exclude_unset=True, exclude={"groups", "country"})
+        if fields.get("email") and await self.contacts.taken(
+            Contact.email, fields["email"], contact.id
+        ):
+            raise ValidationFailed({"contact.email": [EMAIL_TAKEN]})
+        for name, value in fields.items():
+            if value is not None or name != "firstname":
+                setattr(contact, name, value)
+        if given.groups is not None:
+            await self.contacts.set_groups(
+                contact.id, await self.groups.ensure(group_names(given.groups))
+            )
+        await self.contacts.session.flush()
+
+
+def ensure_reachable(contact: Contact) -> None:
+    if contact.is_opted_out:
+        raise ValidationFailed({"phone_number": [OPTED_OUT]})

@@ -1,0 +1,93 @@
+"""``/messages/...``: send text/interactive/cta_url, template and media; read a status."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from starlette.requests import Request
+from starlette.responses import Response
+
+from xobito.api.routing import DatabaseRoute
+from xobito.auth.dependencies import Ability, ApiContext
+from xobito.kit.body import json_body
+from xobito.kit.multipart import is_multipart, read_form
+from xobito.kit.openapi import route_doc
+from xobito.kit.responses import JSONResponse, success
+from xobito.message.schemas import MediaIn, SendIn, TemplateIn
+from xobito.message.sending import SendOutcome
+from xobito.message.service import MessageService
+from xobito.message.uploads import LARGEST_UPLOAD
+
+router = APIRouter(prefix="/messages", tags=["messages"], route_class=DatabaseRoute)
+SEND = "send message"
+
+
+def service(request: Request, ctx: ApiContext) -> MessageService:
+    state = request.app.state
+    return MessageService(
+        ctx.session, ctx.workspace, state.providers, state.settings.sandbox_status_delay_seconds
+    )
+
+
+def answer(request: Request, outcome: SendOutcome, message: str) -> Response:
+    if outcome.error is None:
+        return success(outcome.record, message)
+    # Meta refused: the failed attempt is kept (commit despite the 500), per spec §8.
+    request.state.commit = True
+    return JSONResponse(
+        {
+            "status": "error",
+            "message": "Failed to send message",
+            "errors": {"whatsapp": [str(outcome.error)]},
+        },
+        status_code=500,
+    )
+
+
+@router.post("/send", name="messages.send", openapi_extra=route_doc(failure=SEND, body=SendIn))
+async def send(request: Request, ctx: ApiContext = Ability("messages.send")) -> Response:
+    outcome = await service(request, ctx).send(await json_body(request))
+    return answer(request, outcome, "Message sent successfully")
+
+
+@router.post(
+    "/template",
+    name="messages.template",
+    openapi_extra=route_doc(
+        failure=SEND, body=TemplateIn, multipart=TemplateIn, max_body=LARGEST_UPLOAD
+    ),
+)
+async def template(request: Request, ctx: ApiContext = Ability("messages.send")) -> Response:
+    if is_multipart(request):
+        fields, files = await read_form(request, LARGEST_UPLOAD)
+        outcome = await service(request, ctx).send_template(fields, files)
+    else:
+        outcome = await service(request, ctx).send_template(await json_body(request))
+    return answer(request, outcome, "Template message sent successfully")
+
+
+@router.post(
+    "/media",
+    name="messages.media",
+    openapi_extra=route_doc(failure=SEND, body=MediaIn, multipart=MediaIn, max_body=LARGEST_UPLOAD),
+)
+async def media(request: Request, ctx: ApiContext = Ability("messages.send")) -> Response:
+    if is_multipart(request):
+        fields, files = await read_form(request, LARGEST_UPLOAD)
+        outcome = await service(request, ctx).send_media(fields, files)
+    else:
+        outcome = await service(request, ctx).send_media(await json_body(request))
+    return answer(request, outcome, "Media message sent successfully")
+
+
+@router.get(
+    "/{message_id}/status",
+    name="messages.status",
+    openapi_extra=route_doc(failure="get message status", not_found="Message not found"),
+)
+async def status(
+    message_id: Annotated[str, Path(max_length=255)],
+    ctx: ApiContext = Ability("messages.send"),
+) -> Response:
+    return success(await MessageService(ctx.session, ctx.workspace, {}).status(message_id))

@@ -1,0 +1,1 @@
+"""Phone number format validation (spec §8.8)."""

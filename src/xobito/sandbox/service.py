@@ -1,0 +1,84 @@
+"""Simulated traffic enters through the inbox, exactly like Meta's webhooks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xobito.connection.repository import ConnectionRepository
+from xobito.inbound.repository import InboxRepository
+from xobito.kit.errors import NotFound, ValidationFailed
+from xobito.kit.validation import Len, RequestModel, Str255, require
+from xobito.message.repository import MessageRepository
+from xobito.message.schemas import PhoneE164, ReplyButton
+from xobito.models import Workspace
+from xobito.whatsapp.sandbox import new_wamid
+from xobito.whatsapp.webhooks import inbound_payload, status_payload
+
+NOT_SANDBOX = "This workspace is not in sandbox mode."
+
+
+class InboundIn(RequestModel):
+    phone_number: PhoneE164
+    text: Annotated[str, Len(max=4096)] | None = None
+    button_reply: ReplyButton | None = None
+    profile_name: Str255 | None = None
+
+
+class StatusIn(RequestModel):
+    message_id: Annotated[str, Len(max=255)]
+    status: Literal["sent", "delivered", "read", "failed"]
+    error_code: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+
+
+class SandboxService:
+    def __init__(self, session: AsyncSession, workspace: Workspace) -> None:
+        self.session = session
+        self.workspace = workspace
+
+    async def _number(self) -> tuple[str, str]:
+        conn = await ConnectionRepository(self.session).for_workspace(self.workspace.id)
+        if conn is None or conn.provider != "sandbox" or not conn.primary_phone_number_id:
+            raise ValidationFailed({"whatsapp": [NOT_SANDBOX]})
+        return conn.waba_id or "", conn.primary_phone_number_id
+
+    async def inbound(self, raw: Any) -> dict[str, Any]:
+        data = require(InboundIn, raw)
+        if data.text is None and data.button_reply is None:
+            raise ValidationFailed(
+                {"text": ["The text field is required when button reply is not present."]}
+            )
+        waba_id, number = await self._number()
+        wamid = new_wamid()
+        wa_id = data.phone_number.lstrip("+")
+        body = inbound_payload(
+            waba_id=waba_id,
+            phone_number_id=number,
+            wamid=wamid,
+            wa_id=wa_id,
+            profile_name=data.profile_name or data.phone_number,
+            text=data.text,
+            button_reply=data.button_reply.model_dump() if data.button_reply else None,
+        )
+        await InboxRepository(self.session).add(orjson.dumps(body))
+        return {"message_id": wamid, "phone": data.phone_number}
+
+    async def status(self, raw: Any) -> dict[str, Any]:
+        data = require(StatusIn, raw)
+        waba_id, number = await self._number()
+        message = await MessageRepository(self.session, self.workspace.id).by_wamid(data.message_id)
+        if message is None or message.direction != "outbound":
+            raise NotFound("Message not found")
+        body = status_payload(
+            waba_id=waba_id,
+            phone_number_id=number,
+            wamid=data.message_id,
+            status=data.status,
+            recipient_id=message.phone.lstrip("+"),
+            error_code=data.error_code,
+        )
+        await InboxRepository(self.session).add(orjson.dumps(body))
+        return {"message_id": data.message_id, "status": data.status}

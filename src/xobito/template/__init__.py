@@ -1,0 +1,1 @@
+"""Message templates: synchronised from Meta, read over the API (spec §7)."""
