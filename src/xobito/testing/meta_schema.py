@@ -24,8 +24,8 @@ from typing import Any, cast
 import yaml
 
 # jsonschema ships no type hints (types-jsonschema is not a project dependency).
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
-from jsonschema.exceptions import ValidationError, best_match  # type: ignore[import-untyped]
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 

@@ -1,0 +1,152 @@
+"""``xobito worker``, ``whatsapp connect``, ``template sync``, ``sandbox inbound|status``."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Annotated, Any
+
+import typer
+
+from xobito.cli.common import console, run, show
+from xobito.config import get_settings
+from xobito.connection.schemas import connection_record
+from xobito.connection.service import ConnectionService
+from xobito.sandbox.service import SandboxService
+from xobito.template.service import TemplateService
+from xobito.workspace.service import WorkspaceService
+
+whatsapp_app = typer.Typer(help="Connect workspaces to WhatsApp.", no_args_is_help=True)
+template_app = typer.Typer(help="Message templates.", no_args_is_help=True)
+sandbox_app = typer.Typer(
+    help="Simulate WhatsApp traffic (sandbox workspaces).", no_args_is_help=True
+)
+
+
+@whatsapp_app.command("connect")
+def connect(
+    subdomain: Annotated[str, typer.Argument(help="The workspace")],
+    provider: Annotated[str, typer.Option(help="sandbox or cloud")] = "sandbox",
+    waba_id: Annotated[str | None, typer.Option(help="WhatsApp Business Account id")] = None,
+    phone_number_id: Annotated[
+        list[str] | None,
+        typer.Option("--phone-number-id", help="Repeat for each number; the first is primary"),
+    ] = None,
+    access_token: Annotated[
+        str | None,
+        typer.Option(envvar="XOBITO_CONNECT_ACCESS_TOKEN", help="Meta access token (or env)"),
+    ] = None,
+    app_secret: Annotated[
+        str | None,
+        typer.Option(envvar="XOBITO_CONNECT_APP_SECRET", help="Meta app secret (or env)"),
+    ] = None,
+    verify_token: Annotated[str | None, typer.Option(help="Webhook verify token")] = None,
+) -> None:
+    """Connect a workspace to WhatsApp; secrets are stored and never printed."""
+    body: dict[str, Any] = {"provider": provider}
+    for key, value in (
+        ("waba_id", waba_id),
+        ("phone_number_ids", phone_number_id),
+        ("access_token", access_token),
+        ("app_secret", app_secret),
+        ("verify_token", verify_token),
+    ):
+        if value is not None:
+            body[key] = value
+
+    async def work(session: Any) -> dict[str, Any]:
+        ws = await WorkspaceService(session).get(subdomain)
+        return connection_record(await ConnectionService(session).connect(ws, body))
+
+    record = run(work)
+    show(
+        [record],
+        [
+            "provider",
+            "waba_id",
+            "phone_number_ids",
+            "primary_phone_number_id",
+            "has_access_token",
+            "has_app_secret",
+        ],
+        False,
+    )
+
+
+@template_app.command("sync")
+def sync(subdomain: Annotated[str, typer.Argument(help="The workspace")]) -> None:
+    """Pull the workspace's templates from Meta (every page)."""
+    from xobito.app import make_providers
+
+    async def work(session: Any) -> dict[str, int]:
+        ws = await WorkspaceService(session).get(subdomain)
+        providers = make_providers(get_settings())
+        try:
+            return await TemplateService(session, ws.id).sync(providers)
+        finally:
+            for provider in providers.values():
+                await provider.close()
+
+    counts = run(work)
+    console.print(
+        f"{counts['total']} templates: {counts['created']} created, {counts['updated']} updated"
+    )
+
+
+@sandbox_app.command("inbound")
+def inbound(
+    subdomain: Annotated[str, typer.Argument(help="The workspace")],
+    phone_number: Annotated[str, typer.Option(help="The customer's number, E.164")],
+    text: Annotated[str | None, typer.Option(help="Message text")] = None,
+    profile_name: Annotated[str | None, typer.Option(help="The customer's profile name")] = None,
+) -> None:
+    """Simulate a customer's message (processed by the worker)."""
+    body = {"phone_number": phone_number, "text": text, "profile_name": profile_name}
+
+    async def work(session: Any) -> dict[str, Any]:
+        ws = await WorkspaceService(session).get(subdomain)
+        return await SandboxService(session, ws).inbound(body)
+
+    console.print(f"queued inbound message {run(work)['message_id']}", highlight=False)
+
+
+@sandbox_app.command("status")
+def status(
+    subdomain: Annotated[str, typer.Argument(help="The workspace")],
+    message_id: Annotated[str, typer.Argument(help="The wamid of a sent message")],
+    status: Annotated[str, typer.Argument(help="sent, delivered, read or failed")],
+    error_code: Annotated[int | None, typer.Option(help="Meta error code for failed")] = None,
+) -> None:
+    """Simulate a delivery status for a sent message (processed by the worker)."""
+    body = {"message_id": message_id, "status": status, "error_code": error_code}
+
+    async def work(session: Any) -> dict[str, Any]:
+        ws = await WorkspaceService(session).get(subdomain)
+        return await SandboxService(session, ws).status(body)
+
+    run(work)
+    console.print(f"queued status {status} for {message_id}", highlight=False)
+
+
+def worker() -> None:
+    """Run a worker process: the Meta webhook inbox and deferred jobs (several may run)."""
+    from xobito.jobs.handlers import HANDLERS, process_inbox
+    from xobito.jobs.worker import Worker
+    from xobito.kit.db import make_engine, make_sessionmaker
+    from xobito.kit.logging import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings)
+
+    async def main() -> None:
+        engine = make_engine(settings.database_url, pool_size=4, max_overflow=2)
+        w = Worker(make_sessionmaker(engine), HANDLERS, process_inbox)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, w.stop)
+        try:
+            await w.run()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
