@@ -14,6 +14,10 @@ from xobito.models.phone_number import PhoneNumber
 from xobito.models.source import Source
 from xobito.models.status import Status
 from xobito.models.template import Template
+from xobito.models.webhook_delivery import WebhookDelivery
+from xobito.models.webhook_endpoint import WebhookEndpoint
+from xobito.models.webhook_event import WebhookEvent
+from xobito.models.webhook_log import WebhookLog
 from xobito.models.whatsapp_connection import WhatsAppConnection
 from xobito.models.workspace import Workspace
 
@@ -36,6 +40,10 @@ __all__ = [
     "Source",
     "Status",
     "Template",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "WebhookLog",
     "WhatsAppConnection",
     "Workspace",
 ]
