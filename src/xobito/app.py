@@ -31,6 +31,8 @@ from xobito.phone.router import router as phone_router
 from xobito.sandbox.router import router as sandbox_router
 from xobito.template.admin_router import router as template_sync_router
 from xobito.template.router import router as templates_router
+from xobito.webhook.dispatcher import Dispatcher
+from xobito.webhook.router import router as webhooks_router
 from xobito.whatsapp.base import WhatsAppProvider
 from xobito.whatsapp.cloud import CloudProvider
 from xobito.whatsapp.sandbox import SandboxProvider
@@ -61,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if task is not None:
                 app.state.worker.stop()
                 await task
+            if task is None:
+                await app.state.dispatcher.close()
             for provider in app.state.providers.values():
                 await provider.close()
             await app.state.engine.dispose()
@@ -86,7 +90,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.authenticator = Authenticator(settings, limiter)
     app.state.idempotency = IdempotencyService(app.state.sessionmaker, settings)
     app.state.providers = make_providers(settings)
-    app.state.worker = Worker(app.state.sessionmaker, HANDLERS, process_inbox)
+    app.state.dispatcher = Dispatcher(app.state.sessionmaker, settings)
+    app.state.worker = Worker(
+        app.state.sessionmaker,
+        HANDLERS,
+        process_inbox,
+        dispatcher=app.state.dispatcher,
+        settings=settings,
+    )
     app.state.wake_worker = app.state.worker.wake
 
     v1 = APIRouter(prefix="/api/v1/{subdomain}")
@@ -105,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         whatsapp_router,
         template_sync_router,
         sandbox_router,
+        webhooks_router,
     ):
         admin.include_router(router)
     app.include_router(inbound_router)

@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,9 +39,25 @@ class Settings(BaseSettings):
     idempotency_stale_seconds: int = 300
     # Sandbox: seconds between the simulated sent, delivered and read statuses of a send.
     sandbox_status_delay_seconds: float = 1.0
+    # Outbound webhooks (spec §10).
+    webhook_timeout_seconds: float = 30.0
+    # Immediately, 1 s, 2 s (as Xobito does), then 30 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+    webhook_retry_schedule: tuple[float, ...] = (0, 1, 2, 30, 300, 1800, 7200, 18000, 36000, 36000)
+    webhook_max_in_flight: int = 256
+    webhook_max_in_flight_per_endpoint: int = 32
+    webhook_log_retention_days: int = 30
+    webhook_secret_overlap_hours: float = 24.0
+    # Loopback/private/link-local destinations: refused in production unless allowed here.
+    webhook_allow_private_urls: bool | None = None
     db_pool_size: int = 20
     db_max_overflow: int = 20
     db_echo: bool = False
+
+    @model_validator(mode="after")
+    def _private_urls_default(self) -> Settings:
+        if self.webhook_allow_private_urls is None:
+            self.webhook_allow_private_urls = self.env != "production"
+        return self
 
     @property
     def is_sqlite(self) -> bool:

@@ -134,13 +134,21 @@ def worker() -> None:
     from xobito.jobs.worker import Worker
     from xobito.kit.db import make_engine, make_sessionmaker
     from xobito.kit.logging import configure_logging
+    from xobito.webhook.dispatcher import Dispatcher
 
     settings = get_settings()
     configure_logging(settings)
 
     async def main() -> None:
         engine = make_engine(settings.database_url, pool_size=4, max_overflow=2)
-        w = Worker(make_sessionmaker(engine), HANDLERS, process_inbox)
+        sessionmaker = make_sessionmaker(engine)
+        w = Worker(
+            sessionmaker,
+            HANDLERS,
+            process_inbox,
+            settings=settings,
+            dispatcher=Dispatcher(sessionmaker, settings),
+        )
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, w.stop)

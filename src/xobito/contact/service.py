@@ -23,6 +23,7 @@ from xobito.kit.errors import Forbidden, NotFound, ValidationFailed
 from xobito.kit.validation import Errors, merge, parse
 from xobito.label.repository import GroupRepository, SourceRepository, StatusRepository
 from xobito.models import Contact
+from xobito.webhook.events import emit_crud
 from xobito.workspace.schemas import WorkspaceInfo
 
 PLAN_LIMIT = "Contact limit exceeded for your current plan. Upgrade to add more contacts."
@@ -92,7 +93,9 @@ class ContactService:
             ) from None
         group_ids = await self.groups.ensure(group_names(data.groups))
         await self.repo.set_groups(contact.id, group_ids)
-        return contact_record(contact, group_ids)
+        record = contact_record(contact, group_ids)
+        await emit_crud(self.repo.session, self.workspace.id, "contacts", "created", record)
+        return record
 
     async def update(self, contact_id: int, raw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         """Returns the record after and before the change."""
@@ -112,12 +115,15 @@ class ContactService:
             await self.repo.set_groups(
                 contact.id, await self.groups.ensure(group_names(data.groups))
             )
-        return await self.record(contact), before
+        after = await self.record(contact)
+        await emit_crud(self.repo.session, self.workspace.id, "contacts", "updated", after, before)
+        return after, before
 
     async def delete(self, contact_id: int) -> dict[str, Any]:
         contact = await self._find(contact_id)
         record = await self.record(contact)
         await self.repo.remove(contact)
+        await emit_crud(self.repo.session, self.workspace.id, "contacts", "deleted", record)
         return record
 
     async def check_plan_limit(self) -> None:

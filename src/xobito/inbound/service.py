@@ -18,6 +18,7 @@ from xobito.message.statemachine import applies
 from xobito.models import Message, Workspace
 from xobito.template.repository import set_status_by_meta_id
 from xobito.template.schemas import STATUSES as TEMPLATE_STATUSES
+from xobito.webhook.events import emit_message, emit_received
 from xobito.workspace.schemas import WorkspaceInfo
 
 log = structlog.get_logger("xobito.inbound")
@@ -102,7 +103,9 @@ class InboundProcessor:
             context_message_id=m.context_message_id,
             received_at=m.received_at,
         )
-        return await messages.add(message)
+        message = await messages.add(message)
+        await emit_received(self.session, message)
+        return message
 
     async def status(
         self, workspace_id: int, status: dict[str, Any], *, retry_unknown: bool = True
@@ -138,6 +141,7 @@ class InboundProcessor:
             )
             message.error_code = first.get("code") if isinstance(first.get("code"), int) else None
             message.error_message = f"{first.get('code')}: {first.get('title') or 'failed'}"
+        await emit_message(self.session, message)
         return True
 
     async def known(self, workspace_id: int, status: dict[str, Any]) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -17,10 +18,13 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from xobito.config import Settings
+from xobito.jobs.maintenance import purge
 from xobito.jobs.repository import JobRepository
 from xobito.kit.metrics import QUEUE_AGE, QUEUE_DEPTH
 from xobito.kit.time import utcnow
 from xobito.models import InboxEvent, Job
+from xobito.webhook.dispatcher import Dispatcher
 
 log = structlog.get_logger("xobito.worker")
 
@@ -38,25 +42,46 @@ class Worker:
         *,
         batch_size: int = 200,
         poll_seconds: float = 0.25,
+        dispatcher: Dispatcher | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.handlers = handlers
         self.process_inbox = process_inbox
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        self.dispatcher = dispatcher
+        self.settings = settings
         self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
         self._stopping = False
+        self._next_maintenance = 0.0
 
     def wake(self) -> None:
         self._wake.set()
 
     def stop(self) -> None:
         self._stopping = True
+        self._stop.set()
         self._wake.set()
 
     async def run(self) -> None:
+        """Inbox and jobs in this loop; webhook deliveries alongside, in their own loop."""
         log.info("worker_started")
+        deliveries = None
+        if self.dispatcher is not None:
+            deliveries = asyncio.create_task(self.dispatcher.run(self._stop))
+        try:
+            await self._loop()
+        finally:
+            if deliveries is not None:
+                self._stop.set()
+                await deliveries
+        log.info("worker_stopped")
+
+    async def _loop(self) -> None:
         while not self._stopping:
+            await self._maintain()
             try:
                 done = await self.run_once()
             except Exception:  # the database went away, etc.: keep the worker alive
@@ -66,7 +91,20 @@ class Worker:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-        log.info("worker_stopped")
+
+    async def _maintain(self) -> None:
+        """Hourly clean-up (log retention and friends); failures are logged, not fatal."""
+        if self.settings is None or time.monotonic() < self._next_maintenance:
+            return
+        self._next_maintenance = time.monotonic() + 3600
+        try:
+            async with self.sessionmaker() as session:
+                counts = await purge(session, self.settings, utcnow())
+                await session.commit()
+            await self.report_depth()
+            log.info("maintenance_done", **counts)
+        except Exception:
+            log.exception("maintenance_failed")
 
     async def run_once(self) -> int:
         """One inbox batch and one job batch; returns how many rows were handled."""
@@ -105,6 +143,9 @@ class Worker:
                 event = await session.get(InboxEvent, event_id, with_for_update=True)
                 if event is None or event.processed_at is not None:
                     continue
+                # Read before processing: a rollback expires the row, and reloading an
+                # expired attribute is I/O this async code may not do implicitly.
+                previous_attempts = event.attempts
                 try:
                     await self.process_inbox(session, event.body)
                     event.processed_at = utcnow()
@@ -112,7 +153,7 @@ class Worker:
                     await session.commit()
                 except Exception as exc:
                     await session.rollback()
-                    attempts = event.attempts + 1
+                    attempts = previous_attempts + 1
                     give_up = attempts >= INBOX_MAX_ATTEMPTS
                     log.warning(
                         "inbox_event_failed",
@@ -157,18 +198,19 @@ class Worker:
             job = await session.get(Job, job_id, with_for_update=True)
             if job is None or job.finished_at is not None:
                 return
+            kind, previous_attempts, max_attempts = job.kind, job.attempts, job.max_attempts
             try:
                 await self._run(session, job)
                 await session.commit()
             except Exception as exc:
                 await session.rollback()
-                attempts = job.attempts + 1
-                give_up = attempts >= job.max_attempts
+                attempts = previous_attempts + 1
+                give_up = attempts >= max_attempts
                 delay = min(3600.0, 2.0**attempts)
                 log.warning(
                     "job_failed",
                     id=job_id,
-                    kind=job.kind,
+                    kind=kind,
                     attempts=attempts,
                     error=repr(exc),
                     gave_up=give_up,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from fastapi.routing import iter_route_contexts
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -48,6 +49,8 @@ class MetricsMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # id(route object) -> its full path template, e.g. "/api/v1/{subdomain}/contacts".
+        self.templates: dict[int, str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,13 +67,27 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = _route_of(scope)
+            route = self._route_of(scope)
             method = scope["method"]
             REQUESTS.labels(method, route, str(status[0])).inc()
             LATENCY.labels(method, route).observe(time.perf_counter() - start)
 
+    def _route_of(self, scope: Scope) -> str:
+        """The matched route's full template (never the concrete path), or ``unmatched``.
 
-def _route_of(scope: Scope) -> str:
-    route = scope.get("route")
-    path = getattr(route, "path_format", None) or getattr(route, "path", None)
-    return str(path) if path else "unmatched"
+        FastAPI puts the route object of an included router in the scope, whose own path
+        lacks the prefixes it was included under; the full template comes from the app's
+        route table, looked up once per route.
+        """
+        route = scope.get("route")
+        if route is None:
+            return "unmatched"
+        template = self.templates.get(id(route))
+        if template is None:
+            app = scope.get("app")
+            for context in iter_route_contexts(getattr(app, "routes", [])):
+                if context.path_format:
+                    self.templates.setdefault(id(context.original_route), context.path_format)
+            own = getattr(route, "path_format", None) or getattr(route, "path", None)
+            template = self.templates.setdefault(id(route), str(own or "unmatched"))
+        return template

@@ -34,8 +34,9 @@ async def read_form(request: Request, limit: int) -> tuple[dict[str, Any], dict[
     try:
         form = await request.form(max_files=10, max_fields=100, max_part_size=1024 * 1024)
     except Exception:  # malformed multipart: python-multipart raises several types
-        raise ValidationFailed({"body": ["The request body must be valid multipart form data."]}
-                               ) from None
+        raise ValidationFailed(
+            {"body": ["The request body must be valid multipart form data."]}
+        ) from None
     fields: dict[str, Any] = {}
     files: dict[str, FilePart] = {}
     for key, value in form.multi_items():

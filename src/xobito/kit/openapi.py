@@ -28,7 +28,8 @@ def route_doc(
     failure: str,
     not_found: str | None = None,
     body: type[BaseModel] | None = None,
-    multipart: type[BaseModel] | None = None, max_body: int | None = None,
+    multipart: type[BaseModel] | None = None,
+    max_body: int | None = None,
 ) -> dict[str, Any]:
     """``openapi_extra`` for a route: its request body and the spec's failure texts."""
     extra: dict[str, Any] = {"x-failure": failure}
@@ -145,6 +146,67 @@ _TOKEN_FIELDS: dict[str, Schema] = {
 TOKEN = record(**_TOKEN_FIELDS)
 NEW_TOKEN = record(**_TOKEN_FIELDS, token={"type": "string", "pattern": "^apitk_[A-Za-z0-9]{64}$"})
 
+_ANY: Schema = {}
+_COUNT: Schema = {"type": "integer", "minimum": 0}
+TEMPLATE = record(
+    id=ID,
+    tenant_id=ID,
+    template_id=_STR,
+    template_name=_STR,
+    language=_STR,
+    status={
+        "type": "string",
+        "enum": ["DRAFT", "PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED"],
+    },
+    category=nullable({"type": "string", "enum": ["MARKETING", "UTILITY", "AUTHENTICATION"]}),
+    header_data_format=nullable({"type": "string", "enum": ["TEXT", "IMAGE", "VIDEO", "DOCUMENT"]}),
+    header_data_text=_NSTR,
+    header_params_count=_COUNT,
+    body_data=_NSTR,
+    body_params_count=_COUNT,
+    footer_data=_NSTR,
+    footer_params_count=_COUNT,
+    buttons_data=_ANY,
+    header_file_url=_NSTR,
+    header_variable_value=_ANY,
+    body_variable_value=_ANY,
+    template_type=_STR,
+    cards_json=_ANY,
+    created_at=TIMESTAMP,
+    updated_at=TIMESTAMP,
+)
+DELIVERY = {"type": "string", "enum": ["pending", "sent", "delivered", "read", "failed"]}
+SENT_MESSAGE = record(
+    message_id={"type": "string", "pattern": "^wamid\\."},
+    contact_id=ID,
+    phone={"type": "string", "pattern": r"^\+[0-9]+$"},
+    message=_NSTR,
+    status=DELIVERY,
+    sent_at=nullable(TIMESTAMP),
+    chat_id=ID,
+    contact_created={"type": "boolean"},
+    whatsapp_response=nullable({"type": "object"}),
+)
+MESSAGE_STATUS = record(
+    message_id=_STR,
+    delivery_status=DELIVERY,
+    error_message=_NSTR,
+    source={"type": "string", "enum": ["chat"]},
+    last_updated=TIMESTAMP,
+    statuses={"type": "object", "additionalProperties": _STR},
+)
+PHONE_CHECK = record(
+    phone=_STR,
+    phone_digits={"type": "string", "pattern": "^[0-9]*$"},
+    format_valid={"type": "boolean"},
+    country_code=nullable({"type": "string", "pattern": "^[0-9]+$"}),
+    country=_NSTR,
+    national_number=nullable({"type": "string", "pattern": "^[0-9]+$"}),
+    e164=nullable({"type": "string", "pattern": r"^\+[0-9]+$"}),
+    reason=_NSTR,
+    note=_STR,
+)
+
 
 def paginated(item: Schema) -> Schema:
     """Laravel's length-aware paginator around ``item`` records (spec §2)."""
@@ -187,10 +249,13 @@ def _error(*messages: str, pattern: str | None = None) -> Schema:
     return record(status={"type": "string", "enum": ["error"]}, message=message)
 
 
-def success_envelope(data: Schema | None = None, message: str | None = None) -> Schema:
+def success_envelope(
+    data: Schema | None = None, message: str | tuple[str, ...] | None = None
+) -> Schema:
     properties: dict[str, Schema] = {"status": {"type": "string", "enum": ["success"]}}
     if message is not None:
-        properties["message"] = {"type": "string", "enum": [message]}
+        messages = [message] if isinstance(message, str) else list(message)
+        properties["message"] = {"type": "string", "enum": messages}
     if data is not None:
         properties["data"] = data
     return record(**properties)
@@ -209,6 +274,17 @@ INVALID_SUBDOMAIN = record(
     message={"type": "string", "enum": ["Validation failed"]},
     errors={"type": "string", "enum": ["Invalid tenant subdomain"]},
 )
+# "Failed to <action>"; a refused WhatsApp send adds errors.whatsapp (spec §8).
+FAILURE: Schema = {
+    "type": "object",
+    "required": ["status", "message"],
+    "properties": {
+        "status": {"type": "string", "enum": ["error"]},
+        "message": {"type": "string", "pattern": "^Failed to "},
+        "errors": {"type": "object", "additionalProperties": {"type": "array", "items": _STR}},
+    },
+    "additionalProperties": False,
+}
 TOO_MANY = record(
     message={"type": "string", "enum": ["Too many requests", "Monthly quota exceeded"]},
     retry_after={"type": "integer", "minimum": 1},
@@ -221,7 +297,7 @@ def api_responses(
     status_code: int = 200,
     *,
     data: Schema | None = None,
-    message: str | None = None,
+    message: str | tuple[str, ...] | None = None,
     not_found: str | None = None,
     body: bool = False,
 ) -> Responses:
@@ -247,7 +323,7 @@ def api_responses(
             TOO_MANY,
             {"Retry-After": _INT_HEADER, **RATE_HEADERS},
         ),
-        500: _json("Unexpected failure", _error(pattern="^Failed to ")),
+        500: _json("Unexpected failure", FAILURE),
     }
     if not_found:
         out[404] = _json("No such record in this workspace", _error(not_found))
@@ -276,7 +352,7 @@ def admin_responses(
             _error("Not found", *missing),
         ),
         422: _json("Validation failed", VALIDATION),
-        500: _json("Unexpected failure", _error(pattern="^Failed to ")),
+        500: _json("Unexpected failure", FAILURE),
     }
     if body:
         out[413] = _json("The request body is too large", _error())

@@ -21,6 +21,8 @@ from xobito.label.schemas import (
     status_record,
 )
 from xobito.models import Group, Source, Status
+from xobito.webhook.events import emit_crud
+from xobito.webhook.schemas import CRUD_RESOURCES
 
 NAME_TAKEN = "The name has already been taken."
 
@@ -75,6 +77,7 @@ class LabelService:
         except IntegrityError:  # a concurrent request took the name first
             raise ValidationFailed({"name": [NAME_TAKEN]}) from None
         await self._single_default(obj)
+        await self._emit("created", obj)
         return obj
 
     async def update(self, record_id: int, raw: Any) -> tuple[Any, dict[str, Any]]:
@@ -89,13 +92,24 @@ class LabelService:
         except IntegrityError:
             raise ValidationFailed({"name": [NAME_TAKEN]}) from None
         await self._single_default(obj)
+        await self._emit("updated", obj, before)
         return obj, before
 
     async def delete(self, record_id: int) -> Any:
         """References from contacts are cleared by the foreign keys (SET NULL / CASCADE)."""
         obj = await self.get(record_id)
+        record = self.kind.record(obj)
         await self.repo.remove(obj)
+        await self._emit("deleted", record)
         return obj
+
+    async def _emit(self, action: str, obj: Any, before: dict[str, Any] | None = None) -> None:
+        """CRUD webhooks exist for statuses and sources (spec §10), not for groups."""
+        if self.kind.plural in CRUD_RESOURCES:
+            record = obj if isinstance(obj, dict) else self.kind.record(obj)
+            await emit_crud(
+                self.repo.session, self.repo.workspace_id, self.kind.plural, action, record, before
+            )
 
     async def _single_default(self, obj: Any) -> None:
         if isinstance(obj, Status) and obj.isdefault and isinstance(self.repo, StatusRepository):

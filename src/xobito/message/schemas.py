@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
 from xobito.kit.phone import to_e164
 from xobito.kit.time import iso
-from xobito.kit.validation import Email, Len, RequestModel, Str255, Url, fail
+from xobito.kit.validation import Email, Errors, Len, RequestModel, Str255, Url
 from xobito.models import Message
 
 Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
@@ -70,26 +70,35 @@ class SendIn(RequestModel):
     button_url: Url | None = None
     contact: ContactIn | None = None
 
-    @model_validator(mode="after")
-    def _type_rules(self) -> SendIn:
-        if self.buttons and (self.button_url or self.button_text):
-            raise fail("buttons", "A message may not carry both reply buttons and a URL button.")
-        if self.message_type == "interactive" and not self.buttons:
-            raise fail("buttons", "The buttons field is required when message type is interactive.")
-        if self.message_type == "cta_url":
-            for name in ("button_text", "button_url"):
-                if getattr(self, name) is None:
-                    attr = name.replace("_", " ")
-                    raise fail(name, f"The {attr} field is required when message type is cta_url.")
-        if self.buttons:
-            seen: set[str] = set()
-            for i, button in enumerate(self.buttons):
-                if button.id in seen:
-                    raise fail(
-                        f"buttons.{i}.id", f"The buttons.{i}.id field has a duplicate value."
-                    )
-                seen.add(button.id)
-        return self
+
+
+BOTH_BUTTON_KINDS = "A message may not carry both reply buttons and a URL button."
+
+
+def send_rules(raw: Any, values: dict[str, Any]) -> Errors:
+    """The cross-field rules of ``SendIn`` (spec §8.1).
+
+    They look at the input itself (Laravel's ``required_if`` checks presence), so they are
+    reported together with every other failing field instead of only once the rest is valid.
+    """
+    given: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    errors: Errors = {}
+    kind = values.get("message_type", "text" if given.get("message_type") is None else None)
+    if given.get("buttons") and (given.get("button_url") or given.get("button_text")):
+        errors["buttons"] = [BOTH_BUTTON_KINDS]
+    if kind == "interactive" and given.get("buttons") is None:
+        errors["buttons"] = ["The buttons field is required when message type is interactive."]
+    if kind == "cta_url":
+        for name in ("button_text", "button_url"):
+            if given.get(name) is None:
+                attr = name.replace("_", " ")
+                errors[name] = [f"The {attr} field is required when message type is cta_url."]
+    seen: set[str] = set()
+    for i, button in enumerate(values.get("buttons") or []):
+        if button.id in seen:
+            errors[f"buttons.{i}.id"] = [f"The buttons.{i}.id field has a duplicate value."]
+        seen.add(button.id)
+    return errors
 
 
 MediaType = Literal["image", "document", "video", "audio"]

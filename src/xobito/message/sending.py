@@ -15,6 +15,7 @@ from xobito.kit.time import utcnow
 from xobito.message.repository import ChatRepository, MessageRepository
 from xobito.message.schemas import send_record
 from xobito.models import Contact, Message
+from xobito.webhook.events import emit_message
 from xobito.whatsapp.base import WhatsAppProvider
 from xobito.whatsapp.errors import WhatsAppError
 
@@ -80,6 +81,7 @@ class Sender:
             message.response = error.raw or None
             SENDS.labels("failed").inc()
         await self.messages.add(message)
+        await emit_message(self.session, message)
         chat = await self.chats.get(chat_id)
         if chat is not None:
             chat.last_message_at = now

@@ -11,10 +11,17 @@ from xobito.connection.service import NOT_CONNECTED, ConnectionService, Link
 from xobito.kit.errors import NotFound, ValidationFailed
 from xobito.kit.multipart import FilePart
 from xobito.kit.time import iso, utcnow
-from xobito.kit.validation import merge, parse, require
+from xobito.kit.validation import merge, parse
 from xobito.message.recipient import RecipientResolver, ensure_reachable
 from xobito.message.repository import ChatRepository, MessageRepository
-from xobito.message.schemas import ContactIn, MediaIn, SendIn, TemplateIn, UploadedFile
+from xobito.message.schemas import (
+    ContactIn,
+    MediaIn,
+    SendIn,
+    TemplateIn,
+    UploadedFile,
+    send_rules,
+)
 from xobito.message.sending import Sender, SendOutcome
 from xobito.message.templating import (
     NOT_AVAILABLE,
@@ -79,7 +86,10 @@ class MessageService:
 
     async def send(self, raw: Any) -> SendOutcome:
         """``POST /messages/send``: text, interactive reply buttons, or a URL button."""
-        data = require(SendIn, raw)
+        data, errors, values = parse(SendIn, raw)
+        rules = send_rules(raw, values)
+        if errors or rules or data is None:
+            raise ValidationFailed(merge(SendIn, errors, rules))
         link = await self.link()
         contact, created = await self.recipient(data.phone_number, data.contact)
         await self.check_care_window(contact)

@@ -11,7 +11,12 @@ STATES = (*RANK, "failed")
 
 
 def applies(current: str, new: str) -> bool:
-    """Whether a status ``new`` reported for a message now in ``current`` changes it."""
+    """Whether a status ``new`` reported for a message now in ``current`` changes it.
+
+    Only messages inside the machine move: an inbound message (``received``) never does.
+    """
+    if current not in STATES:
+        return False
     if new == "failed":
         return current in ("pending", "sent")
     if new not in RANK:

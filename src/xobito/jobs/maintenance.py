@@ -1,0 +1,34 @@
+"""Periodic clean-up: what the spec keeps for a limited time is removed after it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xobito.config import Settings
+from xobito.idempotency.repository import IdempotencyRepository
+from xobito.models import InboxEvent, Job
+from xobito.webhook.repository import DeliveryRepository
+
+DONE_ROWS_KEPT = timedelta(days=7)
+
+
+async def purge(session: AsyncSession, settings: Settings, now: datetime) -> dict[str, int]:
+    """Webhook logs past retention (30 days), idempotency keys past 24 h, finished jobs and
+    processed inbox rows past a week."""
+    counts = {
+        "webhook_logs": await DeliveryRepository(session).purge_logs(
+            now - timedelta(days=settings.webhook_log_retention_days)
+        ),
+        "idempotency_keys": await IdempotencyRepository(session).purge_older_than(
+            now - timedelta(seconds=settings.idempotency_ttl_seconds)
+        ),
+    }
+    cutoff = now - DONE_ROWS_KEPT
+    jobs = await session.execute(delete(Job).where(Job.finished_at < cutoff))
+    inbox = await session.execute(delete(InboxEvent).where(InboxEvent.processed_at < cutoff))
+    counts["jobs"] = int(getattr(jobs, "rowcount", 0) or 0)
+    counts["inbox_events"] = int(getattr(inbox, "rowcount", 0) or 0)
+    return counts

@@ -1,0 +1,1 @@
+"""Outbound webhooks (spec §10): endpoints, the transactional outbox, signed deliveries."""

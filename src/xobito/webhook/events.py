@@ -1,0 +1,127 @@
+"""Emitting events into the outbox, in the caller's transaction (spec §10).
+
+A committed change always has its event (and one pending delivery per subscribed endpoint);
+a rolled-back change has none. Workspaces with no subscribed endpoint write nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xobito.kit.time import utcnow
+from xobito.models import Message, WebhookDelivery, WebhookEvent
+from xobito.webhook.repository import EndpointRepository
+from xobito.webhook.schemas import MODELS
+
+
+def new_event_id() -> str:
+    return "evt_" + secrets.token_hex(16)
+
+
+def _timestamp(now: datetime) -> str:
+    """CRUD payloads use Laravel's ``2026-04-16T12:34:56+00:00`` form."""
+    return now.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+async def emit(
+    session: AsyncSession,
+    workspace_id: int,
+    topic: str,
+    event: str,
+    body: dict[str, Any],
+    *,
+    endpoint_ids: list[int] | None = None,
+) -> str | None:
+    """Write the event and its deliveries; returns the event id, or None if nobody listens."""
+    targets = (
+        endpoint_ids
+        if endpoint_ids is not None
+        else await EndpointRepository(session, workspace_id).subscribed(topic)
+    )
+    if not targets:
+        return None
+    record = WebhookEvent(
+        workspace_id=workspace_id,
+        event_id=new_event_id(),
+        event=event,
+        topic=topic,
+        body=orjson.dumps(body),
+    )
+    session.add(record)
+    await session.flush()
+    now = utcnow()
+    session.add_all(
+        WebhookDelivery(event_id=record.id, endpoint_id=e, state="pending", next_attempt_at=now)
+        for e in targets
+    )
+    return record.event_id
+
+
+async def emit_crud(
+    session: AsyncSession,
+    workspace_id: int,
+    resource: str,
+    action: str,
+    record: dict[str, Any],
+    original: dict[str, Any] | None = None,
+) -> None:
+    """``contacts|statuses|sources`` x ``created|updated|deleted``."""
+    body = {
+        "event": action,
+        "model": MODELS[resource],
+        "data": {"id": record["id"], "attributes": record, "relations": {}},
+        "original": original,
+        "timestamp": _timestamp(utcnow()),
+    }
+    await emit(session, workspace_id, f"{resource}.{action}", action, body)
+
+
+async def emit_message(session: AsyncSession, message: Message) -> None:
+    """``message.sent|delivered|read|failed`` for an outbound message's current status."""
+    name = f"message.{message.status}"
+    data: dict[str, Any] = {
+        "message_id": message.wamid,
+        "status": message.status,
+        "error_message": message.error_message,
+        "tenant_id": message.workspace_id,
+        "contact_id": message.contact_id,
+        "phone": message.phone,
+        "text": message.text,
+    }
+    if message.status == "sent":
+        data["type"] = message.type
+    body = {
+        "event": name,
+        "model": "WhatsAppMessage",
+        "data": data,
+        "timestamp": _timestamp(utcnow()),
+    }
+    await emit(session, message.workspace_id, name, name, body)
+
+
+async def emit_received(session: AsyncSession, message: Message) -> None:
+    extra = message.payload or {}
+    data = {
+        "message_id": message.wamid,
+        "tenant_id": message.workspace_id,
+        "contact_id": message.contact_id,
+        "phone": message.phone,
+        "type": message.type,
+        "text": message.text,
+        "button_reply": extra.get("button_reply"),
+        "media": extra.get("media"),
+        "context_message_id": message.context_message_id,
+        "received_at": _timestamp(message.received_at or utcnow()),
+    }
+    body = {
+        "event": "message.received",
+        "model": "WhatsAppMessage",
+        "data": data,
+        "timestamp": _timestamp(utcnow()),
+    }
+    await emit(session, message.workspace_id, "message.received", "message.received", body)

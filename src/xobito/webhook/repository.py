@@ -1,0 +1,126 @@
+"""All SQL about webhook endpoints, events, deliveries and logs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xobito.kit.repository import ScopedRepository
+from xobito.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookLog
+
+
+class EndpointRepository(ScopedRepository[WebhookEndpoint]):
+    model = WebhookEndpoint
+
+    async def subscribed(self, topic: str) -> list[int]:
+        """Ids of the enabled endpoints whose selection includes ``topic``."""
+        stmt = select(WebhookEndpoint.id, WebhookEndpoint.events).where(
+            self.scope(), WebhookEndpoint.enabled.is_(True)
+        )
+        return [row.id for row in (await self.session.execute(stmt)).all() if topic in row.events]
+
+    async def all(self) -> Sequence[WebhookEndpoint]:
+        stmt = self.select().order_by(WebhookEndpoint.id)
+        endpoints: Sequence[WebhookEndpoint] = (await self.session.execute(stmt)).scalars().all()
+        return endpoints
+
+    async def logs(self, endpoint_id: int, limit: int, offset: int) -> Sequence[WebhookLog]:
+        stmt = (
+            select(WebhookLog)
+            .where(WebhookLog.endpoint_id == endpoint_id)
+            .order_by(WebhookLog.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A leased delivery with everything needed to send it, detached from the session."""
+
+    delivery_id: int
+    endpoint_id: int
+    attempts: int
+    event_id: str
+    event: str
+    body: bytes
+    url: str
+    secrets: tuple[str, ...]
+
+
+class DeliveryRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(
+        self, limit: int, now: datetime, lease_until: datetime, exclude_endpoints: Sequence[int]
+    ) -> list[Claimed]:
+        due = (
+            select(WebhookDelivery.id)
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .where(
+                WebhookDelivery.state == "pending",
+                WebhookDelivery.next_attempt_at <= now,
+                (WebhookDelivery.leased_until.is_(None)) | (WebhookDelivery.leased_until < now),
+                WebhookEndpoint.enabled.is_(True),
+            )
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(limit)
+            .with_for_update(of=WebhookDelivery, skip_locked=True)
+        )
+        if exclude_endpoints:
+            due = due.where(WebhookDelivery.endpoint_id.not_in(list(exclude_endpoints)))
+        ids = list((await self.session.execute(due)).scalars().all())
+        if not ids:
+            return []
+        await self.session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(ids))
+            .values(leased_until=lease_until)
+        )
+        rows = (
+            await self.session.execute(
+                select(
+                    WebhookDelivery.id,
+                    WebhookDelivery.endpoint_id,
+                    WebhookDelivery.attempts,
+                    WebhookEvent.event_id,
+                    WebhookEvent.event,
+                    WebhookEvent.body,
+                    WebhookEndpoint.url,
+                    WebhookEndpoint.secret,
+                    WebhookEndpoint.previous_secret,
+                    WebhookEndpoint.previous_secret_expires_at,
+                )
+                .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+                .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+                .where(WebhookDelivery.id.in_(ids))
+                .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            )
+        ).all()
+        out = []
+        for r in rows:
+            keys = [r.secret]
+            if (
+                r.previous_secret
+                and r.previous_secret_expires_at
+                and r.previous_secret_expires_at > now
+            ):
+                keys.append(r.previous_secret)
+            out.append(
+                Claimed(
+                    r.id, r.endpoint_id, r.attempts, r.event_id, r.event, r.body, r.url, tuple(keys)
+                )
+            )
+        return out
+
+    async def purge_logs(self, before: datetime) -> int:
+        result = await self.session.execute(
+            delete(WebhookLog).where(WebhookLog.created_at < before)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,145 @@
+"""Admin operations on webhook endpoints (admin API and CLI)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xobito.config import Settings
+from xobito.kit.errors import NotFound, ValidationFailed
+from xobito.kit.time import utcnow
+from xobito.kit.validation import require
+from xobito.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookLog
+from xobito.webhook.events import emit
+from xobito.webhook.repository import EndpointRepository
+from xobito.webhook.schemas import EVENT_NAMES, EndpointCreate, EndpointUpdate, new_secret
+from xobito.webhook.urls import BLOCKED_MESSAGE, literal_host_allowed
+
+NOT_FOUND = "Webhook not found"
+
+
+class WebhookService:
+    def __init__(self, session: AsyncSession, workspace_id: int, settings: Settings) -> None:
+        self.session = session
+        self.workspace_id = workspace_id
+        self.settings = settings
+        self.repo = EndpointRepository(session, workspace_id)
+
+    def _check_url(self, url: str) -> None:
+        if not self.settings.webhook_allow_private_urls and not literal_host_allowed(url):
+            raise ValidationFailed({"url": [BLOCKED_MESSAGE]})
+
+    async def create(self, raw: Any) -> tuple[WebhookEndpoint, str]:
+        """Returns the endpoint and its secret, which is shown only this once."""
+        data = require(EndpointCreate, raw)
+        self._check_url(str(data.url))
+        secret = new_secret()
+        endpoint = WebhookEndpoint(
+            url=str(data.url),
+            secret=secret,
+            enabled=True if data.enabled is None else data.enabled,
+            events=list(dict.fromkeys(data.events or EVENT_NAMES)),
+        )
+        return await self.repo.add(endpoint), secret
+
+    async def list(self) -> Sequence[WebhookEndpoint]:
+        return await self.repo.all()
+
+    async def get(self, endpoint_id: int) -> WebhookEndpoint:
+        endpoint = await self.repo.get(endpoint_id)
+        if endpoint is None:
+            raise NotFound(NOT_FOUND)
+        return endpoint
+
+    async def update(self, endpoint_id: int, raw: Any) -> WebhookEndpoint:
+        endpoint = await self.get(endpoint_id)
+        data = require(EndpointUpdate, raw)
+        if data.url is not None:
+            self._check_url(str(data.url))
+            endpoint.url = str(data.url)
+        if data.events is not None:
+            endpoint.events = list(dict.fromkeys(data.events))
+        if data.enabled is not None:
+            endpoint.enabled = data.enabled
+            if data.enabled:  # re-enabling clears the reason and the failure streak
+                endpoint.disabled_reason = None
+                endpoint.failing_since = None
+        await self.session.flush()
+        return endpoint
+
+    async def remove(self, endpoint_id: int) -> None:
+        await self.repo.remove(await self.get(endpoint_id))
+
+    async def rotate(self, endpoint_id: int) -> tuple[WebhookEndpoint, str]:
+        """A new secret; the old one keeps signing (``webhook-signature``) for the overlap."""
+        endpoint = await self.get(endpoint_id)
+        secret = new_secret()
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_expires_at = utcnow() + timedelta(
+            hours=self.settings.webhook_secret_overlap_hours
+        )
+        endpoint.secret = secret
+        await self.session.flush()
+        return endpoint, secret
+
+    async def test(self, endpoint_id: int) -> str:
+        endpoint = await self.get(endpoint_id)
+        body = {
+            "event": "webhook.test",
+            "model": "WebhookEndpoint",
+            "data": {
+                "id": endpoint.id,
+                "tenant_id": self.workspace_id,
+                "message": "This is a test event from Xobito.",
+            },
+            "timestamp": utcnow().replace(microsecond=0).isoformat(),
+        }
+        event_id = await emit(
+            self.session,
+            self.workspace_id,
+            "webhook.test",
+            "webhook.test",
+            body,
+            endpoint_ids=[endpoint.id],
+        )
+        assert event_id is not None
+        return event_id
+
+    async def logs(self, endpoint_id: int, limit: int, offset: int) -> Sequence[WebhookLog]:
+        await self.get(endpoint_id)
+        return await self.repo.logs(endpoint_id, limit, offset)
+
+    async def redeliver(self, event_id: str) -> int:
+        """Queue the event again for every endpoint it went to (that still exists)."""
+        event = (
+            await self.session.execute(
+                select(WebhookEvent).where(
+                    WebhookEvent.event_id == event_id,
+                    WebhookEvent.workspace_id == self.workspace_id,
+                )
+            )
+        ).scalar_one_or_none()
+        if event is None:
+            raise NotFound("Webhook event not found")
+        endpoints = (
+            (
+                await self.session.execute(
+                    select(WebhookDelivery.endpoint_id)
+                    .where(WebhookDelivery.event_id == event.id)
+                    .distinct()
+                )
+            )
+            .scalars()
+            .all()
+        )
+        now = utcnow()
+        self.session.add_all(
+            WebhookDelivery(event_id=event.id, endpoint_id=e, state="pending", next_attempt_at=now)
+            for e in endpoints
+        )
+        await self.session.flush()
+        return len(endpoints)
