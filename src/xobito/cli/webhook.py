@@ -1,0 +1,158 @@
+"""``xobito webhook add|list|update|remove|rotate-secret|test|logs|redeliver``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xobito.cli.common import console, run, show
+from xobito.config import get_settings
+from xobito.webhook.schemas import endpoint_record, log_record
+from xobito.webhook.service import WebhookService
+from xobito.workspace.service import WorkspaceService
+
+app = typer.Typer(help="Outbound webhook endpoints of a workspace.", no_args_is_help=True)
+COLUMNS = ["id", "url", "enabled", "events", "disabled_reason", "secret_rotation_ends_at"]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+Sub = Annotated[str, typer.Argument(help="The workspace")]
+EndpointId = Annotated[int, typer.Argument(help="The webhook endpoint's id")]
+
+
+async def _service(session: AsyncSession, subdomain: str) -> WebhookService:
+    ws = await WorkspaceService(session).get(subdomain)
+    return WebhookService(session, ws.id, get_settings())
+
+
+def _body(url: str | None, events: list[str] | None, enabled: bool | None) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if url is not None:
+        body["url"] = url
+    if events:
+        body["events"] = events
+    if enabled is not None:
+        body["enabled"] = enabled
+    return body
+
+
+@app.command("add")
+def add(
+    subdomain: Sub,
+    url: Annotated[str, typer.Argument(help="http(s) URL receiving the POSTs")],
+    event: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--event", "-e", help="Repeat per event (e.g. contacts.created); default: all"
+        ),
+    ] = None,
+    disabled: Annotated[bool, typer.Option(help="Create it disabled")] = False,
+) -> None:
+    """Add an endpoint and print its signing secret (shown only this once)."""
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        endpoint, secret = await (await _service(session, subdomain)).create(
+            _body(url, event, False if disabled else None)
+        )
+        return endpoint_record(endpoint, secret)
+
+    record = run(work)
+    console.print(f"Webhook {record['id']} created. Signing secret (not shown again):")
+    console.print(record["secret"], markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command("list")
+def list_(subdomain: Sub, as_json: Json = False) -> None:
+    """List endpoints (never their secrets)."""
+
+    async def work(session: AsyncSession) -> list[dict[str, Any]]:
+        return [endpoint_record(e) for e in await (await _service(session, subdomain)).list()]
+
+    show(run(work), COLUMNS, as_json)
+
+
+@app.command("update")
+def update(
+    subdomain: Sub,
+    endpoint_id: EndpointId,
+    url: Annotated[str | None, typer.Option(help="New URL")] = None,
+    event: Annotated[list[str] | None, typer.Option("--event", "-e", help="Replace events")] = None,
+    enabled: Annotated[bool | None, typer.Option("--enabled/--disabled", help="Switch")] = None,
+    as_json: Json = False,
+) -> None:
+    """Change an endpoint's URL, events or enabled flag."""
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        return endpoint_record(
+            await (await _service(session, subdomain)).update(
+                endpoint_id, _body(url, event, enabled)
+            )
+        )
+
+    show([run(work)], COLUMNS, as_json)
+
+
+@app.command("remove")
+def remove(subdomain: Sub, endpoint_id: EndpointId) -> None:
+    """Delete an endpoint (its pending deliveries go with it)."""
+
+    async def work(session: AsyncSession) -> None:
+        await (await _service(session, subdomain)).remove(endpoint_id)
+
+    run(work)
+    console.print(f"Webhook {endpoint_id} removed.")
+
+
+@app.command("rotate-secret")
+def rotate_secret(subdomain: Sub, endpoint_id: EndpointId) -> None:
+    """New secret; the old one keeps signing during the overlap (default 24 h)."""
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        endpoint, secret = await (await _service(session, subdomain)).rotate(endpoint_id)
+        return endpoint_record(endpoint, secret)
+
+    record = run(work)
+    console.print(f"New secret (old one valid until {record['secret_rotation_ends_at']}):")
+    console.print(record["secret"], markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command("test")
+def test(subdomain: Sub, endpoint_id: EndpointId) -> None:
+    """Queue a test event to the endpoint (delivered by the worker)."""
+
+    async def work(session: AsyncSession) -> str:
+        return await (await _service(session, subdomain)).test(endpoint_id)
+
+    console.print(f"queued test event {run(work)}", highlight=False)
+
+
+@app.command("logs")
+def logs(
+    subdomain: Sub,
+    endpoint_id: EndpointId,
+    limit: Annotated[int, typer.Option(help="How many, newest first")] = 20,
+    as_json: Json = False,
+) -> None:
+    """Delivery attempts of an endpoint, newest first."""
+
+    async def work(session: AsyncSession) -> list[dict[str, Any]]:
+        rows = await (await _service(session, subdomain)).logs(endpoint_id, limit, 0)
+        return [log_record(r) for r in rows]
+
+    show(
+        run(work),
+        ["created_at", "event", "event_id", "attempt", "status_code", "duration_ms", "error"],
+        as_json,
+    )
+
+
+@app.command("redeliver")
+def redeliver(
+    subdomain: Sub, event_id: Annotated[str, typer.Argument(help="The event id (evt_...)")]
+) -> None:
+    """Send an event again to the endpoints it went to."""
+
+    async def work(session: AsyncSession) -> int:
+        return await (await _service(session, subdomain)).redeliver(event_id)
+
+    console.print(f"queued {run(work)} deliveries of {event_id}", highlight=False)
