@@ -13,14 +13,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.backends import Backend, close_backend, open_backend
 from tests.factories import Factory
 from xobito.app import create_app
 from xobito.config import Settings
-from xobito.kit.db import make_sessionmaker
+from xobito.kit.db import make_engine, make_sessionmaker
 from xobito.kit.migrate import upgrade
 from xobito.models import Base
 
@@ -46,6 +45,7 @@ def settings(backend: Backend) -> Settings:
         admin_key=ADMIN_KEY,
         auth_cache_seconds=0,
         worker_in_process=False,
+        sandbox_status_delay_seconds=0,
         _env_file=None,  # type: ignore[call-arg]
     )
 
@@ -86,7 +86,7 @@ async def session(settings: Settings) -> AsyncIterator[AsyncSession]:
 
     Reads see a snapshot: ``await session.rollback()`` before reading what a request wrote.
     """
-    engine = create_async_engine(settings.database_url, poolclass=NullPool)
+    engine = make_engine(settings.database_url)
     async with make_sessionmaker(engine)() as s:
         yield s
     await engine.dispose()

@@ -23,6 +23,7 @@ from xobito.jobs.worker import Worker
 from xobito.kit.db import make_engine, make_sessionmaker
 from xobito.kit.logging import configure_logging
 from xobito.kit.metrics import MetricsMiddleware
+from xobito.kit.query import CleanQueryMiddleware
 from xobito.kit.ratelimit import RateLimiter
 from xobito.kit.responses import JSONResponse
 from xobito.label.router import routers as label_routers
@@ -125,5 +126,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin)
     app.include_router(health_router)
     install_handlers(app)
+    app.add_middleware(CleanQueryMiddleware)
     app.add_middleware(MetricsMiddleware)
     return app

@@ -64,6 +64,11 @@ def _text(kind: str, m: dict[str, Any]) -> tuple[str | None, dict[str, Any] | No
     return None, None
 
 
+def _context_id(context: dict[str, Any]) -> str | None:
+    found = context.get("id") or context.get("message_id")
+    return found[:255] if isinstance(found, str) else None
+
+
 def parse_message(m: dict[str, Any]) -> Inbound | None:
     wamid, wa_id = m.get("id"), m.get("from")
     if not isinstance(wamid, str) or not isinstance(wa_id, str):
@@ -81,6 +86,8 @@ def parse_message(m: dict[str, Any]) -> Inbound | None:
         }
     found = m.get("context")
     context: dict[str, Any] = found if isinstance(found, dict) else {}
+    if kind == "reaction" and isinstance(m.get("reaction"), dict):
+        context = {"id": m["reaction"].get("message_id")}  # the message reacted to
     return Inbound(
         wamid=wamid,
         wa_id=wa_id,
@@ -88,7 +95,7 @@ def parse_message(m: dict[str, Any]) -> Inbound | None:
         text=text,
         button_reply=reply,
         media=media,
-        context_message_id=context.get("id") or context.get("message_id"),
+        context_message_id=_context_id(context),
         received_at=timestamp(m.get("timestamp")),
     )
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.contact.repository import ContactRepository
-from xobito.contact.schemas import group_names
+from xobito.contact.schemas import contact_record, group_names
 from xobito.contact.service import PLAN_LIMIT
 from xobito.kit.errors import Forbidden, ValidationFailed
 from xobito.label.repository import GroupRepository, StatusRepository
 from xobito.message.schemas import ContactIn
 from xobito.models import Contact
+from xobito.webhook.events import emit_crud
 from xobito.workspace.schemas import WorkspaceInfo
 
 OPTED_OUT = "The recipient has opted out of messages."
@@ -82,13 +85,26 @@ class RecipientResolver:
             if existing is None:
                 raise
             return existing, False
+        group_ids: list[int] = []
         if given and given.groups:
-            await self.contacts.set_groups(
-                contact.id, await self.groups.ensure(group_names(given.groups))
-            )
+            group_ids = list(await self.groups.ensure(group_names(given.groups)))
+            await self.contacts.set_groups(contact.id, group_ids)
+        # Spec §10: a contact created by any path emits ``contacts.created``.
+        await emit_crud(
+            self.contacts.session,
+            self.workspace.id,
+            "contacts",
+            "created",
+            contact_record(contact, group_ids),
+        )
         return contact, True
 
+    async def _record(self, contact: Contact) -> dict[str, Any]:
+        groups = await self.contacts.groups_of([contact.id])
+        return contact_record(contact, groups.get(contact.id, ()))
+
     async def _update(self, contact: Contact, given: ContactIn) -> None:
+        before = await self._record(contact)
         fields = given.model_dump(exclude_unset=True, exclude={"groups", "country"})
         if fields.get("email") and await self.contacts.taken(
             Contact.email, fields["email"], contact.id
@@ -102,6 +118,11 @@ class RecipientResolver:
                 contact.id, await self.groups.ensure(group_names(given.groups))
             )
         await self.contacts.session.flush()
+        after = await self._record(contact)
+        if after != before:  # spec §10: changes by any path emit ``contacts.updated``
+            await emit_crud(
+                self.contacts.session, self.workspace.id, "contacts", "updated", after, before
+            )
 
 
 def ensure_reachable(contact: Contact) -> None:

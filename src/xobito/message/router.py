@@ -12,7 +12,7 @@ from xobito.api.routing import DatabaseRoute
 from xobito.auth.dependencies import Ability, ApiContext
 from xobito.kit.body import json_body
 from xobito.kit.multipart import is_multipart, read_form
-from xobito.kit.openapi import route_doc
+from xobito.kit.openapi import MESSAGE_STATUS, SENT_MESSAGE, api_responses, route_doc
 from xobito.kit.responses import JSONResponse, success
 from xobito.message.schemas import MediaIn, SendIn, TemplateIn
 from xobito.message.sending import SendOutcome
@@ -45,7 +45,12 @@ def answer(request: Request, outcome: SendOutcome, message: str) -> Response:
     )
 
 
-@router.post("/send", name="messages.send", openapi_extra=route_doc(failure=SEND, body=SendIn))
+@router.post(
+    "/send",
+    name="messages.send",
+    openapi_extra=route_doc(failure=SEND, body=SendIn),
+    responses=api_responses(data=SENT_MESSAGE, message="Message sent successfully", body=True),
+)
 async def send(request: Request, ctx: ApiContext = Ability("messages.send")) -> Response:
     outcome = await service(request, ctx).send(await json_body(request))
     return answer(request, outcome, "Message sent successfully")
@@ -56,6 +61,9 @@ async def send(request: Request, ctx: ApiContext = Ability("messages.send")) -> 
     name="messages.template",
     openapi_extra=route_doc(
         failure=SEND, body=TemplateIn, multipart=TemplateIn, max_body=LARGEST_UPLOAD
+    ),
+    responses=api_responses(
+        data=SENT_MESSAGE, message="Template message sent successfully", body=True
     ),
 )
 async def template(request: Request, ctx: ApiContext = Ability("messages.send")) -> Response:
@@ -71,6 +79,9 @@ async def template(request: Request, ctx: ApiContext = Ability("messages.send"))
     "/media",
     name="messages.media",
     openapi_extra=route_doc(failure=SEND, body=MediaIn, multipart=MediaIn, max_body=LARGEST_UPLOAD),
+    responses=api_responses(
+        data=SENT_MESSAGE, message="Media message sent successfully", body=True
+    ),
 )
 async def media(request: Request, ctx: ApiContext = Ability("messages.send")) -> Response:
     if is_multipart(request):
@@ -82,9 +93,11 @@ async def media(request: Request, ctx: ApiContext = Ability("messages.send")) ->
 
 
 @router.get(
-    "/{message_id}/status",
+    # A wamid is base64 and may contain "/": let it span path segments.
+    "/{message_id:path}/status",
     name="messages.status",
     openapi_extra=route_doc(failure="get message status", not_found="Message not found"),
+    responses=api_responses(data=MESSAGE_STATUS, not_found="Message not found"),
 )
 async def status(
     message_id: Annotated[str, Path(max_length=255)],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,9 @@ from xobito.whatsapp.base import WhatsAppProvider
 from xobito.whatsapp.errors import WhatsAppError
 
 SANDBOX_STATUS_JOB = "sandbox.status"
+# A ready body, or a coroutine building it after uploading media to Meta (inside the send, so
+# an upload Meta refuses is a failed send like any other, and no connection is held meanwhile).
+Payload = dict[str, Any] | Callable[[], Awaitable[dict[str, Any]]]
 
 
 @dataclass
@@ -44,7 +48,7 @@ class Sender:
         link: Link,
         contact: Contact,
         created: bool,
-        payload: dict[str, Any],
+        payload: Payload,
         kind: str,
         text: str | None,
     ) -> SendOutcome:
@@ -52,8 +56,10 @@ class Sender:
         chat_id = (await self.chats.ensure(contact_id)).id
         await checkpoint(self.session)  # hold no connection while Meta answers
         error: WhatsAppError | None = None
+        body: dict[str, Any] | None = None
         try:
-            result = await provider.send_message(link.info, payload)
+            body = payload if isinstance(payload, dict) else await payload()
+            result = await provider.send_message(link.info, body)
         except WhatsAppError as exc:
             error = exc
         now = utcnow()
@@ -65,7 +71,7 @@ class Sender:
             phone=phone,
             phone_number_id=link.info.phone_number_id,
             text=text,
-            payload=payload,
+            payload=body,
         )
         if error is None:
             message.wamid = result.wamid

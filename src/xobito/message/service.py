@@ -145,21 +145,24 @@ class MessageService:
         contact, created = await self.recipient(data.phone_number, data.contact)
         await self.check_care_window(contact)
         provider = self.providers[link.provider]
-        media_id = None
-        if upload is not None:
-            media_id = await provider.upload_media(
-                link.info, upload.data, upload.mime_type, upload.filename
+
+        async def build() -> dict[str, Any]:
+            media_id = None
+            if upload is not None:
+                media_id = await provider.upload_media(
+                    link.info, upload.data, upload.mime_type, upload.filename
+                )
+            return payloads.media(
+                data.phone_number,
+                data.media_type,
+                link=None if media_id else data.media_url,
+                media_id=media_id,
+                caption=data.caption,
+                filename=data.filename,
             )
-        payload = payloads.media(
-            data.phone_number,
-            data.media_type,
-            link=None if media_id else data.media_url,
-            media_id=media_id,
-            caption=data.caption,
-            filename=data.filename,
-        )
+
         return await self.sender.deliver(
-            provider, link, contact, created, payload, data.media_type, data.caption
+            provider, link, contact, created, build, data.media_type, data.caption
         )
 
     async def send_template(
@@ -168,9 +171,11 @@ class MessageService:
         """``POST /messages/template``; allowed outside the customer care window."""
         data, errors, values = parse(TemplateIn, raw)
         files: dict[str, UploadedFile] = {}
+        given: set[str] = set()
         for medium in ("image", "video", "document"):
             part = (parts or {}).get(f"header_{medium}_file")
             if part is not None:
+                given.add(medium)
                 checked = check_header_file(part, medium, errors)
                 if checked is not None:
                     files[medium] = checked
@@ -183,7 +188,7 @@ class MessageService:
                 errors.setdefault("template_name", []).append(NOT_AVAILABLE)
                 template = None
         if data is not None and template is not None:
-            errors.update(check_variables(template, data, set(files)))
+            errors.update(check_variables(template, data, given))
             link = await ConnectionService(self.session).link(
                 self.workspace.id, data.from_phone_number_id
             )
@@ -198,13 +203,16 @@ class MessageService:
         link = await self.link(data.from_phone_number_id)
         contact, created = await self.recipient(data.phone_number, data.contact)
         provider = self.providers[link.provider]
-        uploaded = {
-            medium: await provider.upload_media(link.info, f.data, f.mime_type, f.filename)
-            for medium, f in files.items()
-        }
-        payload = build_payload(template, data, data.phone_number, uploaded)
+
+        async def build() -> dict[str, Any]:
+            uploaded = {
+                medium: await provider.upload_media(link.info, f.data, f.mime_type, f.filename)
+                for medium, f in files.items()
+            }
+            return build_payload(template, data, data.phone_number, uploaded)
+
         return await self.sender.deliver(
-            provider, link, contact, created, payload, "template", rendered_text(template, data)
+            provider, link, contact, created, build, "template", rendered_text(template, data)
         )
 
     async def status(self, wamid: str) -> dict[str, Any]:

@@ -44,7 +44,9 @@ def _parse(raw: str) -> tuple[phonenumbers.PhoneNumber | None, str]:
 
 def validate(raw: str) -> tuple[bool, dict[str, Any]]:
     """``(valid, data)`` as ``POST /phone/validate`` reports it."""
-    digits = re.sub(r"\D", "", raw)
+    # ASCII digits, whatever script the input's digits were written in (as libphonenumber
+    # reads them): "+१४१५…" gives "14155…", the same digits as its e164.
+    digits = "".join(str(int(c)) for c in raw if c.isdecimal())
     data: dict[str, Any] = {
         "phone": raw,
         "phone_digits": digits,

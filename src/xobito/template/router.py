@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from xobito.api.routing import DatabaseRoute
 from xobito.auth.dependencies import Ability, ApiContext
-from xobito.kit.openapi import route_doc
+from xobito.kit.openapi import TEMPLATE, api_responses, paginated, route_doc
 from xobito.kit.pagination import page_path, paginate
 from xobito.kit.params import Page, PerPage, RecordId
 from xobito.kit.responses import success
@@ -18,7 +18,12 @@ from xobito.template.service import TemplateService
 router = APIRouter(prefix="/templates", tags=["templates"], route_class=DatabaseRoute)
 
 
-@router.get("", name="templates.index", openapi_extra=route_doc(failure="list templates"))
+@router.get(
+    "",
+    name="templates.index",
+    openapi_extra=route_doc(failure="list templates"),
+    responses=api_responses(data=paginated(TEMPLATE)),
+)
 async def index(
     request: Request,
     page: Page = 1,
@@ -43,6 +48,7 @@ async def index(
     "/{template_id}",
     name="templates.show",
     openapi_extra=route_doc(failure="retrieve template", not_found="Template not found"),
+    responses=api_responses(data=TEMPLATE, not_found="Template not found"),
 )
 async def show(template_id: RecordId, ctx: ApiContext = Ability("templates.read")) -> Response:
     template = await TemplateService(ctx.session, ctx.workspace.id).get(template_id)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import aiohttp
 import structlog
@@ -46,12 +48,20 @@ class Attempt:
     at: datetime
 
 
-def retry_after_seconds(value: str | None) -> int | None:
+def retry_after_seconds(value: str | None, now: datetime) -> int | None:
+    """A ``Retry-After`` header in either of its forms (delay-seconds or an HTTP-date)."""
     if value is None:
         return None
+    value = value.strip()
     with contextlib.suppress(ValueError):
-        return max(0, min(MAX_RETRY_AFTER, int(value.strip())))
-    return None
+        return max(0, min(MAX_RETRY_AFTER, int(value)))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0, min(MAX_RETRY_AFTER, math.ceil((when - now).total_seconds())))
 
 
 class Dispatcher:
@@ -131,7 +141,7 @@ class Dispatcher:
                 status = resp.status
                 excerpt = (await resp.content.read(1024)).decode("utf-8", "replace")
                 if status in (429, 503):
-                    retry_after = retry_after_seconds(resp.headers.get("Retry-After"))
+                    retry_after = retry_after_seconds(resp.headers.get("Retry-After"), self.clock())
         except TimeoutError:
             error = f"Timed out after {self.settings.webhook_timeout_seconds:g} s"
         except (aiohttp.ClientError, OSError, ValueError) as exc:

@@ -20,9 +20,8 @@ UNDELIVERABLE = 131026
 
 def new_wamid() -> str:
     """A fresh id shaped like Meta's (``wamid.`` + base64)."""
-    return (
-        "wamid." + base64.b64encode(b"\x15\x02\x00\x11\x18\x12" + secrets.token_bytes(18)).decode()
-    )
+    raw = b"\x15\x02\x00\x11\x18\x12" + secrets.token_bytes(18)
+    return "wamid." + base64.urlsafe_b64encode(raw).decode()  # URL-safe: it ends up in paths
 
 
 class SandboxProvider:
