@@ -64,11 +64,23 @@ async def _clean(app: FastAPI, backend: Backend) -> AsyncIterator[None]:
     app.state.authenticator.workspaces.clear()
     app.state.authenticator.tokens.clear()
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    probe = " UNION ALL ".join(f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM {t})" for t in tables)
     async with app.state.engine.begin() as conn:
+        used = set((await conn.execute(text(probe))).scalars().all())
+        dirty = [t for t in tables if t in used]  # children before parents
+        if not dirty:
+            return
         if backend.name == "postgres":
-            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            # DELETE + sequence reset on the few used tables beats TRUNCATE of all of them.
+            sql = "; ".join(
+                [f"DELETE FROM {t}" for t in dirty]
+                + [f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), 1, false)"
+                   for t in dirty if "id" in Base.metadata.tables[t].c]
+            )
+            raw = await conn.get_raw_connection()
+            await raw.driver_connection.execute(sql)  # type: ignore[union-attr]
         else:
-            for name in tables:
+            for name in dirty:
                 await conn.execute(text(f"DELETE FROM {name}"))
             await conn.execute(text("DELETE FROM sqlite_sequence"))
 
