@@ -20,7 +20,7 @@ from xobito.idempotency.service import IdempotencyService
 from xobito.inbound.router import router as inbound_router
 from xobito.jobs.handlers import HANDLERS, process_inbox
 from xobito.jobs.worker import Worker
-from xobito.kit.db import make_engine, make_sessionmaker
+from xobito.kit.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from xobito.kit.logging import configure_logging
 from xobito.kit.metrics import MetricsMiddleware
 from xobito.kit.query import CleanQueryMiddleware
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.read_sessionmaker = make_read_sessionmaker(engine)
     app.state.limiter = limiter
     app.state.authenticator = Authenticator(settings, limiter)
     app.state.idempotency = IdempotencyService(app.state.sessionmaker, settings)

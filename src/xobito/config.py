@@ -49,8 +49,8 @@ class Settings(BaseSettings):
     webhook_secret_overlap_hours: float = 24.0
     # Loopback/private/link-local destinations: refused in production unless allowed here.
     webhook_allow_private_urls: bool | None = None
-    db_pool_size: int = 20
-    db_max_overflow: int = 20
+    db_pool_size: int = 40
+    db_max_overflow: int = 10
     db_echo: bool = False
 
     @model_validator(mode="after")

@@ -47,7 +47,8 @@ class DatabaseRoute(APIRoute):
 
         async def handler(request: Request) -> Response:
             state = request.app.state
-            async with state.sessionmaker() as session:
+            reads_only = request.method in ("GET", "HEAD")
+            async with (state.read_sessionmaker if reads_only else state.sessionmaker)() as session:
                 request.state.session = session
                 try:
                     response = await original(request)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, insert, or_, select
+from sqlalchemy import ColumnElement, Row, String, cast, delete, exists, func, insert, or_, select
 
 from xobito.kit.repository import ScopedRepository
 from xobito.models import Contact, ContactGroup
@@ -36,6 +37,42 @@ class ContactRepository(ScopedRepository[Contact]):
                 insert(ContactGroup),
                 [{"contact_id": contact_id, "group_id": g} for g in group_ids],
             )
+
+    async def page_with_groups(
+        self, page: int, per_page: int, where: Sequence[ColumnElement[bool]]
+    ) -> tuple[list[Row[Any]], dict[int, list[int]], int]:
+        """One page, each contact's group ids and the total, in a single round trip.
+
+        The list is the API's hottest read: the page, its count and the group memberships come
+        back from one statement (a page CTE with a count and a string aggregate per row).
+        """
+        table = Contact.__table__
+        conditions = [self.scope(), *where]
+        page_cte = (
+            select(table)
+            .where(*conditions)
+            .order_by(Contact.id)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+            .cte("page")
+        )
+        total = select(func.count()).select_from(table).where(*conditions).scalar_subquery()
+        groups = (
+            select(func.aggregate_strings(cast(ContactGroup.group_id, String), ","))
+            .where(ContactGroup.contact_id == page_cte.c.id)
+            .scalar_subquery()
+        )
+        stmt = select(page_cte, total.label("total_count"), groups.label("group_ids")).order_by(
+            page_cte.c.id
+        )
+        rows = list((await self.session.execute(stmt)).all())
+        if not rows:
+            return [], {}, await self.count(*where)
+        memberships = {
+            r.id: sorted(int(g) for g in r.group_ids.split(",")) if r.group_ids else []
+            for r in rows
+        }
+        return rows, memberships, int(rows[0].total_count)
 
     async def by_phone(self, phone: str) -> Contact | None:
         stmt = self.select().where(Contact.phone == phone)

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
+from sqlalchemy import Row
 
 from xobito.kit.phone import to_e164
 from xobito.kit.time import iso
@@ -92,7 +93,8 @@ COLUMNS = (
 )
 
 
-def contact_record(c: Contact, group_ids: Sequence[int]) -> dict[str, Any]:
+def contact_record(c: Contact | Row[Any], group_ids: Sequence[int]) -> dict[str, Any]:
+    """The API's contact record, from an ORM object or a row with the same columns."""
     return {
         "id": c.id,
         "tenant_id": c.workspace_id,

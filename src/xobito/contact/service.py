@@ -43,9 +43,8 @@ class ContactService:
         self, page: int, per_page: int, where: Sequence[ColumnElement[bool]]
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of records and the total matching count."""
-        items, total = await self.repo.page(page, per_page, *where)
-        groups = await self.repo.groups_of([c.id for c in items])
-        return [contact_record(c, groups.get(c.id, ())) for c in items], total
+        rows, groups, total = await self.repo.page_with_groups(page, per_page, where)
+        return [contact_record(r, groups[r.id]) for r in rows], total
 
     async def get(self, contact_id: int) -> dict[str, Any]:
         return await self.record(await self._find(contact_id))

@@ -96,6 +96,15 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for GET requests: on PostgreSQL in autocommit, which saves the BEGIN and
+    COMMIT round trips of a transaction that only reads. (SQLite has one connection and
+    keeps ordinary transactions.)"""
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return make_sessionmaker(engine)
+
+
 async def checkpoint(session: AsyncSession) -> None:
     """Commit the work so far and give the connection back to the pool.
 

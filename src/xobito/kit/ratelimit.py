@@ -11,23 +11,9 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import FixedWindowRateLimiter
 
 from xobito.kit.time import seconds_until_next_month
-
-
-class _Window(RateLimitItemPerMinute):
-    """A per-minute limit whose counter is keyed by window, not by the allowed amount.
-
-    Changing a token's or workspace's ``rate_limit_max`` keeps the requests already counted
-    in the current window (as Laravel's throttle does) instead of starting a fresh count.
-    """
-
-    def key_for(self, *identifiers: bytes | str | int | float) -> str:
-        parts = [k.decode() if isinstance(k, bytes) else str(k) for k in identifiers]
-        return "/".join([self.namespace, *parts, str(self.multiples), "window"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,15 +32,22 @@ class RateLimiter:
             self.storage = RedisStorage(uri, implementation="redispy", key_prefix=prefix)
         else:
             self.storage = MemoryStorage()
-        self.strategy = FixedWindowRateLimiter(self.storage)
 
     async def hit(self, key: str, limit: int, decay_minutes: int) -> Decision:
-        """Count one request; the window starts at the first hit, as Laravel's throttle does."""
-        item = _Window(limit, decay_minutes)
-        allowed = await self.strategy.hit(item, key)
-        stats = await self.strategy.get_window_stats(item, key)
-        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-        return Decision(allowed, limit, max(0, stats.remaining), retry_after)
+        """Count one request in a fixed window that starts at its first hit (Laravel's throttle).
+
+        One storage round trip per admitted request: the counter's atomic increment (INCR and
+        EXPIRE in one Lua call on Redis) tells how many remain; the window's expiry is read
+        only to answer a refusal. The counter is keyed by window, not by the allowed amount,
+        so changing ``rate_limit_max`` keeps the requests already counted in this window.
+        """
+        window_key = f"rate/{key}/{decay_minutes}m"
+        used = await self.storage.incr(window_key, decay_minutes * 60)
+        if used <= limit:
+            return Decision(True, limit, limit - used, 0)
+        reset_at = await self.storage.get_expiry(window_key)
+        retry_after = max(1, math.ceil(reset_at - time.time()))
+        return Decision(False, limit, 0, retry_after)
 
     async def hit_quota(self, key: str, quota: int, now: datetime) -> Decision:
         """Count one request against a calendar-month quota (UTC)."""
