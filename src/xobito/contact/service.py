@@ -97,13 +97,16 @@ class ContactService:
         return record
 
     async def update(self, contact_id: int, raw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Returns the record after and before the change."""
-        contact = await self._find(contact_id)
-        before = await self.record(contact)
+        """Returns the record after and before the change.
+
+        Validation (422) comes before the record lookup (404), in the order of spec §3.
+        """
         data, errors, values = parse(ContactUpdate, raw)
-        extra = await self._database_rules(values, contact.id)
+        extra = await self._database_rules(values, contact_id)
         if errors or extra or data is None:
             raise ValidationFailed(merge(ContactUpdate, errors, extra))
+        contact = await self._find(contact_id)
+        before = await self.record(contact)
         for field in data.model_fields_set & set(COLUMNS):
             setattr(contact, field, getattr(data, field))
         try:

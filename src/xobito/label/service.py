@@ -81,10 +81,13 @@ class LabelService:
         return obj
 
     async def update(self, record_id: int, raw: Any) -> tuple[Any, dict[str, Any]]:
-        """Returns the record and its attributes before the change."""
+        """Returns the record and its attributes before the change.
+
+        Validation (422) comes before the record lookup (404), in the order of spec §3.
+        """
+        data = await self._validated(raw, record_id)
         obj = await self.get(record_id)
         before = self.kind.record(obj)
-        data = await self._validated(raw, obj.id)
         for field, value in _columns(data).items():
             setattr(obj, field, value)
         try:
