@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -16,8 +16,6 @@ from tests.backends import Backend
 from tests.factories import Factory
 from xobito.app import create_app
 from xobito.config import Settings
-
-Maker = Callable[..., "AsyncIterator[httpx.AsyncClient]"]
 
 
 @asynccontextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import socket
-import subprocess
 import sys
 import time
 from typing import Any
@@ -94,6 +93,16 @@ async def test_invalid_body_is_a_meta_error_and_a_recorded_violation(
     assert fake_graph.sent == []
 
 
+async def test_violation_recorded_even_when_a_failure_is_programmed(
+    fake_graph: FakeGraphServer,
+) -> None:
+    fake_graph.fail_next(1, code=130429)
+    status, answer = await _post(f"{fake_graph.base_url}/555/messages", {**TEXT, "x": 1})
+    assert status == 400
+    _assert_meta_error(answer, 130429)  # the scripted answer wins...
+    assert len(fake_graph.schema_violations) == 1  # ...but the bad body is still caught
+
+
 async def test_non_object_body_is_a_violation(fake_graph: FakeGraphServer) -> None:
     status, answer = await _post(f"{fake_graph.base_url}/555/messages", [1, 2])
     assert status == 400
@@ -119,8 +128,9 @@ async def test_unknown_token_is_190_when_tokens_are_configured(
     status, answer = await _post(f"{fake_graph.base_url}/555/messages", TEXT)
     assert status == 401
     _assert_meta_error(answer, 190)
-    status, _ = await _post(f"{fake_graph.base_url}/555/messages", TEXT,
-                            headers={"Authorization": "Bearer good"})
+    status, _ = await _post(
+        f"{fake_graph.base_url}/555/messages", TEXT, headers={"Authorization": "Bearer good"}
+    )
     assert status == 200
 
 
@@ -148,8 +158,9 @@ async def test_fail_next_custom_status_and_message(fake_graph: FakeGraphServer) 
 
 async def test_fail_for_to_applies_per_recipient(fake_graph: FakeGraphServer) -> None:
     fake_graph.fail_for_to["14155550000"] = (400, 131026, None)
-    status, answer = await _post(f"{fake_graph.base_url}/555/messages",
-                                 {**TEXT, "to": "+14155550000"})
+    status, answer = await _post(
+        f"{fake_graph.base_url}/555/messages", {**TEXT, "to": "+14155550000"}
+    )
     assert status == 400
     _assert_meta_error(answer, 131026)
     assert answer["error"]["message"] == "(#131026) Message undeliverable"
@@ -162,9 +173,10 @@ async def test_media_upload(fake_graph: FakeGraphServer) -> None:
     form.add_field("messaging_product", "whatsapp")
     form.add_field("type", "image/png")
     form.add_field("file", b"\x89PNG...", filename="a.png", content_type="image/png")
-    async with aiohttp.ClientSession() as s, s.post(
-        f"{fake_graph.base_url}/555/media", data=form, headers=AUTH
-    ) as r:
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(f"{fake_graph.base_url}/555/media", data=form, headers=AUTH) as r,
+    ):
         assert r.status == 200
         media_id = (await r.json())["id"]
     assert media_id.isdigit() and len(media_id) == 16
@@ -188,9 +200,10 @@ async def test_media_upload_requires_every_field(fake_graph: FakeGraphServer, mi
         form.add_field("file", b"x", filename="a.png", content_type="image/png")
     else:
         form.add_field("file_not", b"x", filename="a.png", content_type="image/png")
-    async with aiohttp.ClientSession() as s, s.post(
-        f"{fake_graph.base_url}/555/media", data=form, headers=AUTH
-    ) as r:
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(f"{fake_graph.base_url}/555/media", data=form, headers=AUTH) as r,
+    ):
         assert r.status == 400
         _assert_meta_error(await r.json(), 100)
     [violation] = fake_graph.schema_violations
@@ -242,8 +255,9 @@ async def test_reset_restores_defaults(fake_graph: FakeGraphServer) -> None:
 
 async def test_control_endpoints(fake_graph: FakeGraphServer) -> None:
     root = fake_graph.root_url
-    status, _ = await _post(f"{root}/_fake/config",
-                            {"fail_next": {"n": 1, "code": 131056}, "latency_ms": 1})
+    status, _ = await _post(
+        f"{root}/_fake/config", {"fail_next": {"n": 1, "code": 131056}, "latency_ms": 1}
+    )
     assert status == 200 and fake_graph.latency_ms == 1
     status, _ = await _post(f"{fake_graph.base_url}/555/messages", TEXT)
     assert status == 400
@@ -274,29 +288,28 @@ def test_server_binds_a_free_port_and_stops() -> None:
         socket.create_connection(("127.0.0.1", server.port), timeout=2).close()
 
 
-async def test_standalone_cli_serves(tmp_path: Any) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "xobito.testing.fake_graph", "--port", str(port),
-         "--latency-ms", "1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+async def test_standalone_cli_serves() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "xobito.testing.fake_graph",
+        "--port",
+        "0",
+        "--latency-ms",
+        "1",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:  # wait for the child process to listen (bounded)
-            try:
-                status, body = await _post(f"{url}/v23.0/1/messages", TEXT)
-                break
-            except aiohttp.ClientConnectionError:
-                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-                assert time.monotonic() < deadline, "fake server CLI did not start"
-                await asyncio.sleep(0.05)
+        assert proc.stdout is not None
+        # The CLI prints its URL once the port is bound; requests queue until it serves.
+        line = (await asyncio.wait_for(proc.stdout.readline(), timeout=30)).decode()
+        base_url = line.strip().rsplit(" ", 1)[-1]
+        assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v23.0")
+        status, body = await _post(f"{base_url}/1/messages", TEXT)
         assert status == 200 and body["messages"][0]["id"].startswith("wamid.")
-        _, state = await _get(f"{url}/_fake/state")
+        _, state = await _get(f"{base_url.removesuffix('/v23.0')}/_fake/state")
         assert state["request_count"] == 1 and state["schema_violations"] == []
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        await proc.wait()
