@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.models import PhoneNumber, WhatsAppConnection
@@ -44,24 +44,10 @@ class ConnectionRepository:
         stmt = select(WhatsAppConnection).where(WhatsAppConnection.waba_id == waba_id)
         return (await self.session.execute(stmt)).scalars().all()
 
-    async def secrets_for(self, phone_number_ids: Sequence[str]) -> list[str]:
-        """App secrets of the connections owning any of these numbers (signature check)."""
-        if not phone_number_ids:
-            return []
-        stmt = (
-            select(WhatsAppConnection.app_secret)
-            .join(PhoneNumber, PhoneNumber.workspace_id == WhatsAppConnection.workspace_id)
-            .where(
-                PhoneNumber.phone_number_id.in_(list(phone_number_ids)),
-                WhatsAppConnection.app_secret.is_not(None),
-            )
-        )
-        return [s for s in (await self.session.execute(stmt)).scalars().all() if s]
-
     async def verify_token_matches(self, token: str) -> bool:
         stmt = (
             select(WhatsAppConnection.id)
-            .where(or_(WhatsAppConnection.verify_token == token))
+            .where(WhatsAppConnection.verify_token == token)
             .limit(1)
         )
         return (await self.session.execute(stmt)).first() is not None
