@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
 from xobito.kit.time import iso
-from xobito.kit.validation import Len, RequestModel, fail
+from xobito.kit.validation import Errors, Len, RequestModel
 from xobito.models import WhatsAppConnection
 
 _META_ID = re.compile(r"^\d{1,64}$")
@@ -34,20 +34,25 @@ class ConnectIn(RequestModel):
     app_secret: Annotated[str, Len(max=255)] | None = None
     verify_token: Annotated[str, Len(max=255)] | None = None
 
-    @model_validator(mode="after")
-    def _cloud_needs_everything(self) -> ConnectIn:
-        if self.provider != "cloud":
-            return self
-        for name in ("waba_id", "phone_number_ids", "access_token", "app_secret"):
-            if getattr(self, name) is None:
-                attr = name.replace("_", " ")
-                raise fail(name, f"The {attr} field is required when provider is cloud.")
-        ids = self.phone_number_ids or []
-        if self.primary_phone_number_id is not None and self.primary_phone_number_id not in ids:
-            raise fail(
-                "primary_phone_number_id", "The selected primary phone number id is invalid."
-            )
-        return self
+
+CLOUD_NEEDS = ("waba_id", "phone_number_ids", "access_token", "app_secret")
+
+
+def connect_rules(raw: Any, values: dict[str, Any]) -> Errors:
+    """Cross-field rules of ``ConnectIn``, reported together with every other failing field."""
+    given: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    errors: Errors = {}
+    if values.get("provider") != "cloud":
+        return errors
+    for name in CLOUD_NEEDS:
+        if given.get(name) is None:
+            attr = name.replace("_", " ")
+            errors[name] = [f"The {attr} field is required when provider is cloud."]
+    primary = values.get("primary_phone_number_id")
+    ids = values.get("phone_number_ids")
+    if primary is not None and ids is not None and primary not in ids:
+        errors["primary_phone_number_id"] = ["The selected primary phone number id is invalid."]
+    return errors
 
 
 def connection_record(conn: WhatsAppConnection) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.connection.repository import ConnectionRepository
-from xobito.connection.schemas import ConnectIn
+from xobito.connection.schemas import ConnectIn, connect_rules
 from xobito.kit.errors import ValidationFailed
 from xobito.kit.validation import merge, parse
 from xobito.models import WhatsAppConnection, Workspace
@@ -39,7 +39,7 @@ class ConnectionService:
     async def connect(self, workspace: Workspace, raw: Any) -> WhatsAppConnection:
         data, errors, values = parse(ConnectIn, raw)
         numbers = values.get("phone_number_ids") or []
-        extra: dict[str, list[str]] = {}
+        extra = connect_rules(raw, values)
         taken = await self.repo.numbers_taken_elsewhere(workspace.id, numbers) if numbers else set()
         for i, number in enumerate(numbers):
             if number in taken:

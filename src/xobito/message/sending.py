@@ -26,6 +26,11 @@ SANDBOX_STATUS_JOB = "sandbox.status"
 Payload = dict[str, Any] | Callable[[], Awaitable[dict[str, Any]]]
 
 
+def describe(error: WhatsAppError) -> str:
+    """``"<Meta code>: <Meta message>"``; just the message when there is no code (network)."""
+    return str(error) if error.code is not None else error.message
+
+
 @dataclass
 class SendOutcome:
     message: Message
@@ -83,7 +88,7 @@ class Sender:
             message.status = "failed"
             message.failed_at = now
             message.error_code = error.code
-            message.error_message = str(error)
+            message.error_message = describe(error)
             message.response = error.raw or None
             SENDS.labels("failed").inc()
         await self.messages.add(message)

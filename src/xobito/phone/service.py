@@ -25,7 +25,8 @@ _REASONS = {
 
 _PARSE_ERRORS = {
     phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "Invalid country code",
-    phonenumbers.NumberParseException.NOT_A_NUMBER: "Number contains invalid characters",
+    # Only digits reach the parser, so "not a number" means too few of them (e.g. "+12").
+    phonenumbers.NumberParseException.NOT_A_NUMBER: "Number is too short to be valid",
     phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "Number is too short to be valid",
     phonenumbers.NumberParseException.TOO_SHORT_NSN: "Number is too short to be valid",
     phonenumbers.NumberParseException.TOO_LONG: "Number is too long to be valid",
