@@ -190,7 +190,7 @@ async def test_page_with_filters(app: FastAPI, factory: Factory) -> None:
         service = ContactService(s, a.info)
         items, total = await service.page(1, 15, where)
         assert (items, total) == ([first], 1)
-        items, total = await service.page(2, 1, [])
+        items, total = await service.page(2, 1, {})
         assert total == 2 and len(items) == 1
-        items, total = await service.page(9, 1, [])
+        items, total = await service.page(9, 1, {})
         assert items == [] and total == 2

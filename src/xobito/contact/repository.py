@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, String, cast, delete, exists, func, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    String,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+)
 
 from xobito.kit.repository import ScopedRepository
 from xobito.models import Contact, ContactGroup
@@ -39,35 +53,24 @@ class ContactRepository(ScopedRepository[Contact]):
             )
 
     async def page_with_groups(
-        self, page: int, per_page: int, where: Sequence[ColumnElement[bool]]
+        self, page: int, per_page: int, given: dict[str, Any]
     ) -> tuple[list[Row[Any]], dict[int, list[int]], int]:
         """One page, each contact's group ids and the total, in a single round trip.
 
         The list is the API's hottest read: the page, its count and the group memberships come
-        back from one statement (a page CTE with a count and a string aggregate per row).
+        back from one statement, built once per combination of filters and then only re-bound.
         """
-        table = Contact.__table__
-        conditions = [self.scope(), *where]
-        page_cte = (
-            select(table)
-            .where(*conditions)
-            .order_by(Contact.id)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-            .cte("page")
-        )
-        total = select(func.count()).select_from(table).where(*conditions).scalar_subquery()
-        groups = (
-            select(func.aggregate_strings(cast(ContactGroup.group_id, String), ","))
-            .where(ContactGroup.contact_id == page_cte.c.id)
-            .scalar_subquery()
-        )
-        stmt = select(page_cte, total.label("total_count"), groups.label("group_ids")).order_by(
-            page_cte.c.id
-        )
-        rows = list((await self.session.execute(stmt)).all())
+        keys = frozenset(given)
+        params = {
+            **given,
+            "workspace_id": self.workspace_id,
+            "limit": per_page,
+            "offset": (page - 1) * per_page,
+        }
+        rows = list((await self.session.execute(_page_statement(keys), params)).all())
         if not rows:
-            return [], {}, await self.count(*where)
+            total = (await self.session.execute(_count_statement(keys), params)).scalar_one()
+            return [], {}, int(total)
         memberships = {
             r.id: sorted(int(g) for g in r.group_ids.split(",")) if r.group_ids else []
             for r in rows
@@ -88,36 +91,74 @@ def filters(
     source_id: int | None,
     group_id: int | None,
     is_opted_out: bool | None,
-) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = []
+) -> dict[str, Any]:
+    """The given list filters as statement parameters (``search`` as an escaped pattern)."""
+    given: dict[str, Any] = {
+        "type": type,
+        "status_id": status_id,
+        "source_id": source_id,
+        "group_id": group_id,
+        "is_opted_out": is_opted_out,
+    }
     if search:
-        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        full_name = Contact.firstname + " " + Contact.lastname
-        where.append(
-            or_(
-                *(
-                    col.ilike(pattern, escape="\\")
-                    for col in (
-                        Contact.firstname,
-                        Contact.lastname,
-                        full_name,
-                        Contact.phone,
-                        Contact.email,
-                        Contact.company,
-                    )
-                )
-            )
-        )
-    if type is not None:
-        where.append(Contact.type == type)
-    if status_id is not None:
-        where.append(Contact.status_id == status_id)
-    if source_id is not None:
-        where.append(Contact.source_id == source_id)
-    if group_id is not None:
-        where.append(
-            exists().where(ContactGroup.contact_id == Contact.id, ContactGroup.group_id == group_id)
-        )
-    if is_opted_out is not None:
-        where.append(Contact.is_opted_out.is_(is_opted_out))
-    return where
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        given["search"] = f"%{escaped}%"
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def _search() -> ColumnElement[bool]:
+    full_name = Contact.firstname + " " + Contact.lastname
+    columns = (
+        Contact.firstname,
+        Contact.lastname,
+        full_name,
+        Contact.phone,
+        Contact.email,
+        Contact.company,
+    )
+    return or_(*(col.ilike(bindparam("search"), escape="\\") for col in columns))
+
+
+_CONDITIONS: dict[str, Callable[[], ColumnElement[bool]]] = {
+    "search": _search,
+    "type": lambda: Contact.type == bindparam("type"),
+    "status_id": lambda: Contact.status_id == bindparam("status_id"),
+    "source_id": lambda: Contact.source_id == bindparam("source_id"),
+    "group_id": lambda: exists().where(
+        ContactGroup.contact_id == Contact.id, ContactGroup.group_id == bindparam("group_id")
+    ),
+    "is_opted_out": lambda: Contact.is_opted_out == bindparam("is_opted_out"),
+}
+
+
+def _conditions(keys: frozenset[str]) -> list[ColumnElement[bool]]:
+    return [
+        Contact.workspace_id == bindparam("workspace_id"),
+        *(_CONDITIONS[k]() for k in sorted(keys)),
+    ]
+
+
+@lru_cache(maxsize=64)
+def _page_statement(keys: frozenset[str]) -> Select[Any]:
+    table = Contact.__table__
+    conditions = _conditions(keys)
+    page = (
+        select(table)
+        .where(*conditions)
+        .order_by(Contact.id)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+        .cte("page")
+    )
+    total = select(func.count()).select_from(table).where(*conditions).scalar_subquery()
+    groups = (
+        select(func.aggregate_strings(cast(ContactGroup.group_id, String), ","))
+        .where(ContactGroup.contact_id == page.c.id)
+        .scalar_subquery()
+    )
+    return select(page, total.label("total_count"), groups.label("group_ids")).order_by(page.c.id)
+
+
+@lru_cache(maxsize=64)
+def _count_statement(keys: frozenset[str]) -> Select[Any]:
+    return select(func.count()).select_from(Contact.__table__).where(*_conditions(keys))

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,7 +38,7 @@ class ContactService:
         self.sources = SourceRepository(session, workspace.id)
 
     async def page(
-        self, page: int, per_page: int, where: Sequence[ColumnElement[bool]]
+        self, page: int, per_page: int, where: dict[str, Any]
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of records and the total matching count."""
         rows, groups, total = await self.repo.page_with_groups(page, per_page, where)
