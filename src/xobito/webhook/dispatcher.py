@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import math
 import time
-from collections import Counter
+from asyncio import FIRST_COMPLETED
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,7 @@ from email.utils import parsedate_to_datetime
 
 import aiohttp
 import structlog
-from sqlalchemy import update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from xobito.config import Settings
@@ -35,6 +36,7 @@ log = structlog.get_logger("xobito.webhooks")
 Clock = Callable[[], datetime]
 MAX_RETRY_AFTER = 24 * 3600
 AUTO_DISABLE_AFTER = timedelta(days=5)
+CLAIM_INTERVAL = 0.05  # seconds between claims while deliveries wait in the local backlog
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +66,26 @@ def retry_after_seconds(value: str | None, now: datetime) -> int | None:
     return max(0, min(MAX_RETRY_AFTER, math.ceil((when - now).total_seconds())))
 
 
+def describe(exc: BaseException) -> str:
+    """The log line of a failed attempt; keeps the cause aiohttp wraps (e.g. the SSRF guard's
+    refusal inside a DNS error, which aiohttp's own message leaves out)."""
+    text = f"{type(exc).__name__}: {exc}"
+    cause = exc.__cause__
+    if cause is not None and str(cause) and str(cause) not in text:
+        text += f" ({cause})"
+    return text[:500]
+
+
 class Dispatcher:
+    """Claims due deliveries in batches and sends them, at most
+    ``webhook_max_in_flight_per_endpoint`` at a time per endpoint.
+
+    A claim may take more deliveries of an endpoint than it has free slots: the rest wait in a
+    local backlog (still leased to this worker) and start as slots free up, so a busy endpoint
+    is claimed in large batches rather than one delivery per query. A backlog entry whose
+    lease would run out before its attempt could finish is given back instead of sent.
+    """
+
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
@@ -75,10 +96,15 @@ class Dispatcher:
         self.settings = settings
         self.clock = clock
         self.schedule = list(settings.webhook_retry_schedule)
+        self.cap = settings.webhook_max_in_flight_per_endpoint
         self.in_flight: Counter[int] = Counter()
+        self._backlog: dict[int, deque[tuple[Claimed, datetime]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._results: list[Attempt] = []
         self._session: aiohttp.ClientSession | None = None
+        self._wake = asyncio.Event()  # set whenever a send finishes
+        self._last_claim = 0.0
+        self._chain = False  # start waiting deliveries as soon as a slot frees (``run``)
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -95,35 +121,74 @@ class Dispatcher:
     async def close(self) -> None:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.release_backlog()
         await self.flush()
         if self._session is not None:
             await self._session.close()
 
+    def backlog_size(self) -> int:
+        return sum(len(q) for q in self._backlog.values())
+
     def saturated(self) -> list[int]:
-        cap = self.settings.webhook_max_in_flight_per_endpoint
-        return [e for e, n in self.in_flight.items() if n >= cap]
+        """Endpoints not to claim for now: all slots busy, or enough waiting locally."""
+        busy = {e for e, n in self.in_flight.items() if n >= self.cap}
+        return sorted(busy | {e for e, q in self._backlog.items() if len(q) >= self.cap})
+
+    def release_backlog(self) -> None:
+        """Give every waiting lease back (recorded by the next ``flush``)."""
+        now = self.clock()
+        for queue in self._backlog.values():
+            for c, _ in queue:
+                self._results.append(Attempt(c, None, None, None, 0, None, now))
+        self._backlog.clear()
+
+    def _start_waiting(self) -> int:
+        """Start backlog entries for endpoints with free slots; returns how many."""
+        before = len(self._tasks)
+        for endpoint_id in list(self._backlog):
+            self._start_next(endpoint_id)
+        return len(self._tasks) - before
+
+    def _start_next(self, endpoint_id: int) -> None:
+        queue = self._backlog.get(endpoint_id)
+        margin = timedelta(seconds=self.settings.webhook_timeout_seconds + 2)
+        while queue and self.in_flight[endpoint_id] < self.cap:
+            c, lease = queue.popleft()
+            if lease - self.clock() < margin:
+                self._results.append(Attempt(c, None, None, None, 0, None, self.clock()))
+                continue
+            self._start(c)
+        if queue is not None and not queue:
+            del self._backlog[endpoint_id]
+
+    def _start(self, c: Claimed) -> None:
+        self.in_flight[c.endpoint_id] += 1
+        task = asyncio.create_task(self._send(c))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def pump(self) -> int:
-        """Claim what is due (within free slots) and start sending; returns how many."""
-        free = self.settings.webhook_max_in_flight - len(self._tasks)
-        if free <= 0:
-            return 0
+        """Start waiting deliveries, claim what is due (within free capacity) and start
+        sending; returns how many were claimed or started."""
+        started = self._start_waiting()
+        waiting = self.backlog_size()
+        free = self.settings.webhook_max_in_flight - len(self._tasks) - waiting
+        if free <= 0 or (waiting and time.monotonic() - self._last_claim < CLAIM_INTERVAL):
+            # Work is queued locally: look for more (other endpoints') only now and then,
+            # not on every finished send (a claim is a few round trips).
+            return started
+        self._last_claim = time.monotonic()
         now = self.clock()
         lease = now + timedelta(seconds=self.settings.webhook_timeout_seconds + 5)
         async with self.sessionmaker() as session:
             claimed = await DeliveryRepository(session).claim(free, now, lease, self.saturated())
             await session.commit()
-        cap = self.settings.webhook_max_in_flight_per_endpoint
         for c in claimed:
-            if self.in_flight[c.endpoint_id] >= cap:
-                # Over the endpoint's cap in this claim: give the lease back for later.
-                self._results.append(Attempt(c, None, None, None, 0, None, now))
-                continue
-            self.in_flight[c.endpoint_id] += 1
-            task = asyncio.create_task(self._send(c))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        return len(claimed)
+            if self.in_flight[c.endpoint_id] < self.cap and c.endpoint_id not in self._backlog:
+                self._start(c)
+            else:
+                self._backlog.setdefault(c.endpoint_id, deque()).append((c, lease))
+        return started + len(claimed)
 
     async def _send(self, c: Claimed) -> None:
         started = time.perf_counter()
@@ -145,11 +210,14 @@ class Dispatcher:
         except TimeoutError:
             error = f"Timed out after {self.settings.webhook_timeout_seconds:g} s"
         except (aiohttp.ClientError, OSError, ValueError) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
+            error = describe(exc)
         finally:
             self.in_flight[c.endpoint_id] -= 1
             if self.in_flight[c.endpoint_id] <= 0:
                 del self.in_flight[c.endpoint_id]
+            if self._chain:  # the worker loop: the freed slot takes the next waiting one now
+                self._start_next(c.endpoint_id)
+            self._wake.set()
         duration = int((time.perf_counter() - started) * 1000)
         self._results.append(
             Attempt(c, status, excerpt, error, duration, retry_after, self.clock())
@@ -164,112 +232,148 @@ class Dispatcher:
         return float(self.schedule[attempts])
 
     async def flush(self) -> int:
-        """Record finished attempts in one transaction (deliveries, logs, endpoints)."""
+        """Record finished attempts in one transaction, with a few statements per batch
+        (not per attempt): deliveries, logs, endpoints."""
         results, self._results = self._results, []
         if not results:
             return 0
         async with self.sessionmaker() as session:
-            for a in results:
-                await self._record(session, a)
+            await self._record(session, results)
             await session.commit()
         return len(results)
 
-    async def _record(self, session: AsyncSession, a: Attempt) -> None:
-        c = a.claimed
-        delivery = update(WebhookDelivery).where(WebhookDelivery.id == c.delivery_id)
-        if a.status is None and a.error is None:  # never sent (endpoint cap): release
-            await session.execute(delivery.values(leased_until=None))
-            return
-        attempt = c.attempts + 1
-        session.add(
-            WebhookLog(
-                delivery_id=c.delivery_id,
-                endpoint_id=c.endpoint_id,
-                event_id=c.event_id,
-                event=c.event,
-                attempt=attempt,
-                status_code=a.status,
-                response_excerpt=a.excerpt,
-                duration_ms=a.duration_ms,
-                error=a.error,
-                created_at=a.at,
-            )
-        )
-        endpoint = update(WebhookEndpoint).where(WebhookEndpoint.id == c.endpoint_id)
-        if a.status is not None and 200 <= a.status < 300:
-            WEBHOOK_DELIVERIES.labels("delivered").inc()
+    async def _record(self, session: AsyncSession, results: list[Attempt]) -> None:
+        released = [a.claimed.delivery_id for a in results if a.status is None and a.error is None]
+        if released:
             await session.execute(
-                delivery.values(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.id.in_(released))
+                .values(leased_until=None)
+            )
+        sent = sorted(
+            (a for a in results if a.status is not None or a.error is not None),
+            key=lambda a: a.at,
+        )
+        if not sent:
+            return
+        await session.execute(
+            insert(WebhookLog),
+            [
+                {
+                    "delivery_id": a.claimed.delivery_id,
+                    "endpoint_id": a.claimed.endpoint_id,
+                    "event_id": a.claimed.event_id,
+                    "event": a.claimed.event,
+                    "attempt": a.claimed.attempts + 1,
+                    "status_code": a.status,
+                    "response_excerpt": a.excerpt,
+                    "duration_ms": a.duration_ms,
+                    "error": a.error,
+                    "created_at": a.at,
+                }
+                for a in sent
+            ],
+        )
+        # Successes (the bulk) in one statement per status code; the rest row by row.
+        delivered: dict[int, list[Attempt]] = {}
+        others: list[dict[str, object]] = []
+        for a in sent:
+            if a.status is not None and 200 <= a.status < 300:
+                WEBHOOK_DELIVERIES.labels("delivered").inc()
+                delivered.setdefault(a.status, []).append(a)
+            else:
+                others.append(self._delivery_values(a))
+        for status, group in delivered.items():
+            await session.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.id.in_([a.claimed.delivery_id for a in group]))
+                .values(
                     state="delivered",
-                    attempts=attempt,
-                    last_status_code=a.status,
-                    delivered_at=a.at,
+                    attempts=WebhookDelivery.attempts + 1,
+                    last_status_code=status,
+                    delivered_at=max(a.at for a in group),
                     leased_until=None,
                 )
+                .execution_options(synchronize_session=False)
             )
-            await session.execute(
-                endpoint.where(WebhookEndpoint.failing_since.is_not(None)).values(
-                    failing_since=None
-                )
-            )
-            return
-        if a.status == 410:
-            WEBHOOK_DELIVERIES.labels("gone").inc()
-            await session.execute(
-                delivery.values(
-                    state="failed", attempts=attempt, last_status_code=410, leased_until=None
-                )
-            )
-            await session.execute(
-                endpoint.values(enabled=False, disabled_reason="The endpoint answered 410 Gone.")
-            )
-            return
-        WEBHOOK_DELIVERIES.labels("failed").inc()
-        delay = self.delay_after(attempt, a.retry_after)
+        if others:
+            await session.execute(update(WebhookDelivery), others)
+        await self._endpoints(session, sent)
+
+    def _delivery_values(self, a: Attempt) -> dict[str, object]:
+        attempt = a.claimed.attempts + 1
         values: dict[str, object] = {
+            "id": a.claimed.delivery_id,
             "attempts": attempt,
             "last_status_code": a.status,
             "leased_until": None,
         }
-        if delay is None:
+        if a.status == 410:
+            WEBHOOK_DELIVERIES.labels("gone").inc()
             values["state"] = "failed"
         else:
-            values["next_attempt_at"] = a.at + timedelta(seconds=delay)
-        await session.execute(delivery.values(**values))
-        await self._note_failure(session, c.endpoint_id, a.at)
+            WEBHOOK_DELIVERIES.labels("failed").inc()
+            delay = self.delay_after(attempt, a.retry_after)
+            if delay is None:
+                values["state"] = "failed"
+            else:
+                values["next_attempt_at"] = a.at + timedelta(seconds=delay)
+        return values
 
-    async def _note_failure(self, session: AsyncSession, endpoint_id: int, at: datetime) -> None:
-        endpoint = await session.get(WebhookEndpoint, endpoint_id)
-        if endpoint is None:
-            return
-        if endpoint.failing_since is None:
-            endpoint.failing_since = at
-        elif endpoint.enabled and at - endpoint.failing_since >= AUTO_DISABLE_AFTER:
-            endpoint.enabled = False
-            since = endpoint.failing_since.strftime("%Y-%m-%d %H:%M")
-            endpoint.disabled_reason = f"Deliveries failed for 5 days in a row (since {since} UTC)."
-            log.warning("webhook_endpoint_disabled", endpoint_id=endpoint_id)
+    async def _endpoints(self, session: AsyncSession, sent: list[Attempt]) -> None:
+        """Failure streaks, 410 Gone and the 5-day auto-disable, in the order of the attempts."""
+        ids = sorted({a.claimed.endpoint_id for a in sent})
+        found = await session.execute(select(WebhookEndpoint).where(WebhookEndpoint.id.in_(ids)))
+        endpoints = {e.id: e for e in found.scalars()}
+        for a in sent:
+            endpoint = endpoints.get(a.claimed.endpoint_id)
+            if endpoint is None:
+                continue
+            if a.status is not None and 200 <= a.status < 300:
+                if endpoint.failing_since is not None:
+                    endpoint.failing_since = None
+            elif a.status == 410:
+                if endpoint.enabled:
+                    endpoint.enabled = False
+                    endpoint.disabled_reason = "The endpoint answered 410 Gone."
+                    log.warning("webhook_endpoint_gone", endpoint_id=endpoint.id)
+            elif endpoint.failing_since is None:
+                endpoint.failing_since = a.at
+            elif endpoint.enabled and a.at - endpoint.failing_since >= AUTO_DISABLE_AFTER:
+                endpoint.enabled = False
+                since = endpoint.failing_since.strftime("%Y-%m-%d %H:%M")
+                endpoint.disabled_reason = (
+                    f"Deliveries failed for 5 days in a row (since {since} UTC)."
+                )
+                log.warning("webhook_endpoint_disabled", endpoint_id=endpoint.id)
 
     async def run_once(self) -> int:
-        """Claim, wait for this round's sends, record them. Used by tests and the CLI."""
+        """Claim, wait for this round's sends, record them; leases claimed beyond the
+        endpoints' free slots are given back. Used by tests and the CLI."""
         started = await self.pump()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.release_backlog()
         await self.flush()
         return started
 
     async def run(self, stop: asyncio.Event, poll: float = 0.05) -> None:
-        """The worker loop: keep slots full, record results every ``poll`` seconds."""
-        while not stop.is_set():
-            try:
-                started = await self.pump()
-                await self.flush()
-            except Exception:
-                log.exception("webhook_dispatch_failed")
-                started = 0
-            if not started:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), poll)
-            else:
-                await asyncio.sleep(0)
-        await self.close()
+        """The worker loop: record results and refill slots whenever a send finishes, and
+        look for newly due deliveries every ``poll`` seconds."""
+        stopping = asyncio.ensure_future(stop.wait())
+        self._chain = True
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                try:
+                    await self.flush()
+                    await self.pump()
+                except Exception:
+                    log.exception("webhook_dispatch_failed")
+                woken = asyncio.ensure_future(self._wake.wait())
+                await asyncio.wait({woken, stopping}, timeout=poll, return_when=FIRST_COMPLETED)
+                woken.cancel()
+        finally:
+            self._chain = False
+            stopping.cancel()
+            await self.close()
