@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from tests.factories import Factory, Tenant
-from xobito.contact.repository import filters
+from xobito.contact.listing import filters
 from xobito.contact.schemas import group_names
 from xobito.contact.service import PLAN_LIMIT, ContactService
 from xobito.kit.errors import Forbidden, NotFound, ValidationFailed

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from functools import lru_cache
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Row,
-    Select,
-    String,
-    bindparam,
-    cast,
-    delete,
-    exists,
-    func,
-    insert,
-    or_,
-    select,
-)
+from sqlalchemy import Row, delete, insert, select
 
+from xobito.contact import listing
 from xobito.kit.repository import ScopedRepository
 from xobito.models import Contact, ContactGroup
 
@@ -55,110 +42,43 @@ class ContactRepository(ScopedRepository[Contact]):
     async def page_with_groups(
         self, page: int, per_page: int, given: dict[str, Any]
     ) -> tuple[list[Row[Any]], dict[int, list[int]], int]:
-        """One page, each contact's group ids and the total, in a single round trip.
-
-        The list is the API's hottest read: the page, its count and the group memberships come
-        back from one statement, built once per combination of filters and then only re-bound.
-        """
+        """One page, each contact's group ids and the total, in a single round trip."""
         keys = frozenset(given)
-        params = {
-            **given,
-            "workspace_id": self.workspace_id,
-            "limit": per_page,
-            "offset": (page - 1) * per_page,
-        }
-        rows = list((await self.session.execute(_page_statement(keys), params)).all())
+        params = self._page_params(page, per_page, given)
+        rows = list((await self.session.execute(listing.rows_statement(keys), params)).all())
         if not rows:
-            total = (await self.session.execute(_count_statement(keys), params)).scalar_one()
-            return [], {}, int(total)
+            count = listing.count_statement(keys)
+            return [], {}, int((await self.session.execute(count, params)).scalar_one())
         memberships = {
             r.id: sorted(int(g) for g in r.group_ids.split(",")) if r.group_ids else []
             for r in rows
         }
         return rows, memberships, int(rows[0].total_count)
 
+    async def page_json(
+        self, page: int, per_page: int, given: dict[str, Any]
+    ) -> tuple[bytes, int, int] | None:
+        """PostgreSQL only (else None): the page as JSON bytes, its size and the total,
+        rendered by the database and fetched on the driver connection in one round trip."""
+        if self.session.bind is None or self.session.bind.dialect.name != "postgresql":
+            return None
+        sql, names, constants = listing.pg_json_statement(frozenset(given))
+        params = {**constants, **self._page_params(page, per_page, given)}
+        connection = await (await self.session.connection()).get_raw_connection()
+        row = await connection.driver_connection.fetchrow(  # type: ignore[union-attr]
+            sql, *(params[n] for n in names)
+        )
+        return row["data"].encode(), int(row["n"]), int(row["total"])
+
+    def _page_params(self, page: int, per_page: int, given: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **given,
+            "workspace_id": self.workspace_id,
+            "limit": per_page,
+            "offset": (page - 1) * per_page,
+        }
+
     async def by_phone(self, phone: str) -> Contact | None:
         stmt = self.select().where(Contact.phone == phone)
         contact: Contact | None = (await self.session.execute(stmt)).scalar_one_or_none()
         return contact
-
-
-def filters(
-    *,
-    search: str | None,
-    type: str | None,
-    status_id: int | None,
-    source_id: int | None,
-    group_id: int | None,
-    is_opted_out: bool | None,
-) -> dict[str, Any]:
-    """The given list filters as statement parameters (``search`` as an escaped pattern)."""
-    given: dict[str, Any] = {
-        "type": type,
-        "status_id": status_id,
-        "source_id": source_id,
-        "group_id": group_id,
-        "is_opted_out": is_opted_out,
-    }
-    if search:
-        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        given["search"] = f"%{escaped}%"
-    return {k: v for k, v in given.items() if v is not None}
-
-
-def _search() -> ColumnElement[bool]:
-    full_name = Contact.firstname + " " + Contact.lastname
-    columns = (
-        Contact.firstname,
-        Contact.lastname,
-        full_name,
-        Contact.phone,
-        Contact.email,
-        Contact.company,
-    )
-    return or_(*(col.ilike(bindparam("search"), escape="\\") for col in columns))
-
-
-_CONDITIONS: dict[str, Callable[[], ColumnElement[bool]]] = {
-    "search": _search,
-    "type": lambda: Contact.type == bindparam("type"),
-    "status_id": lambda: Contact.status_id == bindparam("status_id"),
-    "source_id": lambda: Contact.source_id == bindparam("source_id"),
-    "group_id": lambda: exists().where(
-        ContactGroup.contact_id == Contact.id, ContactGroup.group_id == bindparam("group_id")
-    ),
-    "is_opted_out": lambda: Contact.is_opted_out == bindparam("is_opted_out"),
-}
-
-
-def _conditions(keys: frozenset[str]) -> list[ColumnElement[bool]]:
-    return [
-        Contact.workspace_id == bindparam("workspace_id"),
-        *(_CONDITIONS[k]() for k in sorted(keys)),
-    ]
-
-
-@lru_cache(maxsize=64)
-def _page_statement(keys: frozenset[str]) -> Select[Any]:
-    table = Contact.__table__
-    conditions = _conditions(keys)
-    page = (
-        select(table)
-        .where(*conditions)
-        .order_by(Contact.id)
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset"))
-        .cte("page")
-    )
-    total = select(func.count()).select_from(table).where(*conditions).scalar_subquery()
-    groups = (
-        select(func.aggregate_strings(cast(ContactGroup.group_id, String), ","))
-        .where(ContactGroup.contact_id == page.c.id)
-        .scalar_subquery()
-    )
-    return select(page, total.label("total_count"), groups.label("group_ids")).order_by(page.c.id)
-
-
-@lru_cache(maxsize=64)
-def _count_statement(keys: frozenset[str]) -> Select[Any]:
-    return select(func.count()).select_from(Contact.__table__).where(*_conditions(keys))

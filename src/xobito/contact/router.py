@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from xobito.api.routing import DatabaseRoute
 from xobito.auth.dependencies import Ability, ApiContext
-from xobito.contact.repository import filters
+from xobito.contact.listing import filters
 from xobito.contact.schemas import ContactCreate, ContactUpdate
 from xobito.contact.service import ContactService
 from xobito.kit.body import json_body
@@ -51,7 +51,8 @@ async def index(
         group_id=group_id,
         is_opted_out=is_opted_out,
     )
-    items, total = await ContactService(ctx.session, ctx.workspace).page(page, size, where)
+    service = ContactService(ctx.session, ctx.workspace)
+    items, count, total = await service.page_for_response(page, size, where)
     keep = {
         "per_page": per_page,
         "search": search,
@@ -62,7 +63,15 @@ async def index(
         "is_opted_out": None if is_opted_out is None else int(is_opted_out),
     }
     return success(
-        paginate(items, total=total, page=page, per_page=size, path=page_path(request), keep=keep)
+        paginate(
+            items,
+            total=total,
+            page=page,
+            per_page=size,
+            path=page_path(request),
+            keep=keep,
+            count=count,
+        )
     )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 from starlette.requests import Request
 
 ON_EACH_SIDE = 3
@@ -33,13 +34,14 @@ def _window(current: int, last: int) -> list[int | None]:
 
 
 def paginate(
-    items: Sequence[Any],
+    items: Sequence[Any] | orjson.Fragment,
     *,
     total: int,
     page: int,
     per_page: int,
     path: str,
     keep: Mapping[str, Any],
+    count: int | None = None,
 ) -> dict[str, Any]:
     """``keep`` holds the query parameters every page URL repeats (per_page when given, filters)."""
     last_page = max(1, math.ceil(total / per_page))
@@ -48,7 +50,8 @@ def paginate(
     def url(n: int) -> str:
         return f"{path}?{urlencode({**kept, 'page': n})}"
 
-    count = len(items)
+    if count is None:  # ``items`` may be pre-encoded JSON, whose length is given
+        count = len(items)
     first = (page - 1) * per_page + 1
     prev_url = url(page - 1) if page > 1 else None
     next_url = url(page + 1) if page < last_page else None
