@@ -14,7 +14,7 @@ import structlog
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from xobito.idempotency.service import IdempotencyService
@@ -23,7 +23,8 @@ from xobito.kit.errors import ReplayResponse, UnexpectedFailure, XobitoError
 log = structlog.get_logger("xobito.api")
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
-EXPECTED = (XobitoError, ReplayResponse, RequestValidationError, HTTPException)
+# ClientDisconnect: the client went away mid-body; nothing to answer, nothing to log.
+EXPECTED = (XobitoError, ReplayResponse, RequestValidationError, HTTPException, ClientDisconnect)
 
 
 def rate_headers(request: Request, response: Response) -> Response:

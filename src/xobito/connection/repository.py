@@ -7,7 +7,10 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xobito.kit.ttl_cache import shared_cache
 from xobito.models import PhoneNumber, WhatsAppConnection
+
+_OWNERS = shared_cache()
 
 
 class ConnectionRepository:
@@ -20,10 +23,15 @@ class ConnectionRepository:
         return conn
 
     async def owner_of(self, phone_number_id: str) -> int | None:
-        stmt = select(PhoneNumber.workspace_id).where(
-            PhoneNumber.phone_number_id == phone_number_id
-        )
-        owner: int | None = (await self.session.execute(stmt)).scalar_one_or_none()
+        """The workspace owning a number (cached per process: every webhook asks)."""
+        owner: int | None = _OWNERS.get(phone_number_id)
+        if owner is None:
+            stmt = select(PhoneNumber.workspace_id).where(
+                PhoneNumber.phone_number_id == phone_number_id
+            )
+            owner = (await self.session.execute(stmt)).scalar_one_or_none()
+            if owner is not None:
+                _OWNERS.put(phone_number_id, owner)
         return owner
 
     async def numbers_taken_elsewhere(self, workspace_id: int, ids: Sequence[str]) -> set[str]:
@@ -33,6 +41,7 @@ class ConnectionRepository:
         return set((await self.session.execute(stmt)).scalars().all())
 
     async def set_numbers(self, workspace_id: int, ids: Sequence[str]) -> None:
+        _OWNERS.clear()
         await self.session.execute(
             delete(PhoneNumber).where(PhoneNumber.workspace_id == workspace_id)
         )
@@ -46,9 +55,7 @@ class ConnectionRepository:
 
     async def verify_token_matches(self, token: str) -> bool:
         stmt = (
-            select(WhatsAppConnection.id)
-            .where(WhatsAppConnection.verify_token == token)
-            .limit(1)
+            select(WhatsAppConnection.id).where(WhatsAppConnection.verify_token == token).limit(1)
         )
         return (await self.session.execute(stmt)).first() is not None
 

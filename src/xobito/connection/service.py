@@ -10,10 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from xobito.connection.repository import ConnectionRepository
 from xobito.connection.schemas import ConnectIn, connect_rules
 from xobito.kit.errors import ValidationFailed
+from xobito.kit.ttl_cache import shared_cache
 from xobito.kit.validation import merge, parse
 from xobito.models import WhatsAppConnection, Workspace
 from xobito.whatsapp.base import ConnectionInfo
 
+_LINKS = shared_cache()
 NOT_CONNECTED = "This workspace is not connected to WhatsApp."
 # Sandbox numbers are synthetic 15-digit ids, one per workspace.
 SANDBOX_NUMBER_BASE = 900_000_000_000_000
@@ -67,6 +69,7 @@ class ConnectionService:
             if getattr(data, name) is not None:
                 setattr(conn, name, getattr(data, name))
         workspace.whatsapp_provider = data.provider
+        _LINKS.clear()
         await self.repo.set_numbers(workspace.id, ids)
         return conn
 
@@ -74,12 +77,19 @@ class ConnectionService:
         return await self.connect(workspace, {"provider": "sandbox"})
 
     async def link(self, workspace_id: int, from_phone_number_id: str | None = None) -> Link | None:
+        """What a send needs; cached per process like tokens (every send reads it)."""
+        key = (workspace_id, from_phone_number_id)
+        cached: Link | None = _LINKS.get(key)
+        if cached is not None:
+            return cached
         conn = await self.repo.for_workspace(workspace_id)
         if conn is None:
             return None
         number = from_phone_number_id or conn.primary_phone_number_id or ""
-        return Link(
+        link = Link(
             conn.provider,
             ConnectionInfo(number, conn.waba_id or "", conn.access_token or ""),
             tuple(conn.phone_number_ids),
         )
+        _LINKS.put(key, link)
+        return link

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -33,3 +33,20 @@ class TTLCache(Generic[K, V]):
 
     def clear(self) -> None:
         self._items.clear()
+
+
+_SHARED: list[TTLCache[object, object]] = []
+
+
+def shared_cache(ttl: float = 0.5) -> TTLCache[Any, Any]:
+    """A module-level cache whose TTL follows ``configure_shared_caches`` (the process's
+    ``auth_cache_seconds``: 0 in tests, so nothing is ever served stale there)."""
+    cache: TTLCache[Any, Any] = TTLCache(ttl)
+    _SHARED.append(cache)
+    return cache
+
+
+def configure_shared_caches(ttl: float) -> None:
+    for cache in _SHARED:
+        cache.ttl = ttl
+        cache.clear()

@@ -10,18 +10,33 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.kit.repository import ScopedRepository
+from xobito.kit.ttl_cache import shared_cache
 from xobito.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookLog
+
+_ENABLED = shared_cache()
+
+
+def forget_endpoints() -> None:
+    _ENABLED.clear()
 
 
 class EndpointRepository(ScopedRepository[WebhookEndpoint]):
     model = WebhookEndpoint
 
     async def subscribed(self, topic: str) -> list[int]:
-        """Ids of the enabled endpoints whose selection includes ``topic``."""
-        stmt = select(WebhookEndpoint.id, WebhookEndpoint.events).where(
-            self.scope(), WebhookEndpoint.enabled.is_(True)
-        )
-        return [row.id for row in (await self.session.execute(stmt)).all() if topic in row.events]
+        """Ids of the enabled endpoints whose selection includes ``topic``.
+
+        Every change asks this, so the workspace's enabled endpoints are cached per process
+        like tokens; endpoint changes in this process clear the cache at once.
+        """
+        enabled = _ENABLED.get(self.workspace_id)
+        if enabled is None:
+            stmt = select(WebhookEndpoint.id, WebhookEndpoint.events).where(
+                self.scope(), WebhookEndpoint.enabled.is_(True)
+            )
+            enabled = [(row.id, frozenset(row.events)) for row in await self.session.execute(stmt)]
+            _ENABLED.put(self.workspace_id, enabled)
+        return [endpoint_id for endpoint_id, events in enabled if topic in events]
 
     async def all(self) -> Sequence[WebhookEndpoint]:
         stmt = self.select().order_by(WebhookEndpoint.id)

@@ -15,7 +15,7 @@ from xobito.kit.time import utcnow
 from xobito.kit.validation import require
 from xobito.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookLog
 from xobito.webhook.events import emit
-from xobito.webhook.repository import EndpointRepository
+from xobito.webhook.repository import EndpointRepository, forget_endpoints
 from xobito.webhook.schemas import EVENT_NAMES, EndpointCreate, EndpointUpdate, new_secret
 from xobito.webhook.urls import BLOCKED_MESSAGE, literal_host_allowed
 
@@ -35,6 +35,7 @@ class WebhookService:
 
     async def create(self, raw: Any) -> tuple[WebhookEndpoint, str]:
         """Returns the endpoint and its secret, which is shown only this once."""
+        forget_endpoints()
         data = require(EndpointCreate, raw)
         self._check_url(str(data.url))
         secret = new_secret()
@@ -56,6 +57,7 @@ class WebhookService:
         return endpoint
 
     async def update(self, endpoint_id: int, raw: Any) -> WebhookEndpoint:
+        forget_endpoints()
         endpoint = await self.get(endpoint_id)
         data = require(EndpointUpdate, raw)
         if data.url is not None:
@@ -72,6 +74,7 @@ class WebhookService:
         return endpoint
 
     async def remove(self, endpoint_id: int) -> None:
+        forget_endpoints()
         await self.repo.remove(await self.get(endpoint_id))
 
     async def rotate(self, endpoint_id: int) -> tuple[WebhookEndpoint, str]:
