@@ -28,12 +28,19 @@ class ChatRepository(ScopedRepository[Chat]):
     model = Chat
 
     async def for_contact(self, contact_id: int) -> Chat | None:
+        """Looked up once per repository (one request): a send asks at every step."""
+        memo: dict[int, Chat] = self.__dict__.setdefault("_by_contact", {})
+        if contact_id in memo:
+            return memo[contact_id]
         stmt = self.select().where(Chat.contact_id == contact_id)
         chat: Chat | None = (await self.session.execute(stmt)).scalar_one_or_none()
+        if chat is not None:
+            memo[contact_id] = chat
         return chat
 
-    async def ensure(self, contact_id: int) -> Chat:
-        chat = await self.for_contact(contact_id)
+    async def ensure(self, contact_id: int, known: Chat | None = None) -> Chat:
+        """The contact's chat, created if missing (``known``: already looked up)."""
+        chat = known if known is not None else await self.for_contact(contact_id)
         if chat is not None:
             return chat
         try:

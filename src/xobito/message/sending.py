@@ -39,11 +39,17 @@ class SendOutcome:
 
 
 class Sender:
-    def __init__(self, session: AsyncSession, workspace_id: int, sandbox_delay: float) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        workspace_id: int,
+        sandbox_delay: float,
+        chats: ChatRepository | None = None,
+    ) -> None:
         self.session = session
         self.workspace_id = workspace_id
         self.messages = MessageRepository(session, workspace_id)
-        self.chats = ChatRepository(session, workspace_id)
+        self.chats = chats or ChatRepository(session, workspace_id)
         self.jobs = JobRepository(session)
         self.sandbox_delay = sandbox_delay
 
@@ -58,7 +64,8 @@ class Sender:
         text: str | None,
     ) -> SendOutcome:
         contact_id, phone = contact.id, contact.phone
-        chat_id = (await self.chats.ensure(contact_id)).id
+        chat = await self.chats.ensure(contact_id)
+        chat_id = chat.id
         await checkpoint(self.session)  # hold no connection while Meta answers
         error: WhatsAppError | None = None
         body: dict[str, Any] | None = None
@@ -93,9 +100,7 @@ class Sender:
             SENDS.labels("failed").inc()
         await self.messages.add(message)
         await emit_message(self.session, message)
-        chat = await self.chats.get(chat_id)
-        if chat is not None:
-            chat.last_message_at = now
+        chat.last_message_at = now  # still in the session after the checkpoint
         if error is None and getattr(provider, "simulates_statuses", False):
             self._simulate(message, link)
         record = send_record(

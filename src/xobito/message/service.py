@@ -64,7 +64,7 @@ class MessageService:
         self.providers = providers
         self.recipients = RecipientResolver(session, workspace)
         self.chats = ChatRepository(session, workspace.id)
-        self.sender = Sender(session, workspace.id, sandbox_delay)
+        self.sender = Sender(session, workspace.id, sandbox_delay, self.chats)
 
     async def link(self, from_phone_number_id: str | None = None) -> Link:
         link = await ConnectionService(self.session).link(self.workspace.id, from_phone_number_id)
