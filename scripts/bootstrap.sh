@@ -22,3 +22,12 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q -e "$spec"
   echo "$want" > "$stamp"
 fi
+# The test tools include the Python client in sdk/ (its tests run in the main suite).
+if [ "$extra" = dev ]; then
+  sdk_stamp=.venv/.xobito-sdk-installed
+  sdk_want="$(sha256sum sdk/pyproject.toml | cut -d' ' -f1)"
+  if [ "$(cat "$sdk_stamp" 2>/dev/null)" != "$sdk_want" ]; then
+    .venv/bin/python -m pip install -q -e "sdk[aiohttp]"
+    echo "$sdk_want" > "$sdk_stamp"
+  fi
+fi

@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh dev
 export PATH="$PWD/.venv/bin:$PATH"
 
-echo "== ruff"; ruff check src tests bench
-echo "== mypy --strict"; mypy src
+echo "== ruff"; ruff check src tests bench sdk
+echo "== mypy --strict"; mypy src; mypy --strict sdk/src
 
 coverage erase
 echo "== tests on SQLite (in-memory rate limiter)"

@@ -1,0 +1,71 @@
+"""Typed Python client for the Xobito-compatible WhatsApp Business REST API v1.
+
+>>> from xobito_client import Client, AsyncClient, NotFoundError
+>>> client = Client("https://xobito.example.com", "acme", "apitk_...")
+>>> client
+Client(base_url='https://xobito.example.com', subdomain='acme')
+>>> client.close()
+"""
+
+from xobito_client import webhooks
+from xobito_client._async import AsyncClient, aiohttp_transport
+from xobito_client._sync import Client
+from xobito_client._version import __version__
+from xobito_client.errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    ValidationError,
+    WebhookVerificationError,
+    XobitoError,
+)
+from xobito_client.models import (
+    Contact,
+    Group,
+    MessageStatus,
+    Page,
+    PhoneValidation,
+    SentMessage,
+    Source,
+    Status,
+    Template,
+)
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncClient",
+    "AuthenticationError",
+    "BadRequestError",
+    "Client",
+    "ConflictError",
+    "Contact",
+    "Group",
+    "MessageStatus",
+    "NotFoundError",
+    "Page",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "PhoneValidation",
+    "RateLimitError",
+    "SentMessage",
+    "ServerError",
+    "Source",
+    "Status",
+    "Template",
+    "ValidationError",
+    "WebhookVerificationError",
+    "XobitoError",
+    "__version__",
+    "aiohttp_transport",
+    "webhooks",
+]

@@ -1,0 +1,333 @@
+"""The asynchronous client: :class:`AsyncClient` and its resources (a thin layer over
+``_core``, mirroring ``_sync``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Generic, Literal, TypeVar, Unpack
+
+import httpx
+from pydantic import BaseModel
+
+from xobito_client import _operations as ops
+from xobito_client._core import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_WAIT,
+    DEFAULT_TIMEOUT,
+    ClientCore,
+    Operation,
+    next_page,
+)
+from xobito_client.models import (
+    Contact,
+    Group,
+    MessageStatus,
+    Page,
+    PhoneValidation,
+    SentMessage,
+    Source,
+    Status,
+    Template,
+)
+from xobito_client.types import (
+    ContactCreateParams,
+    ContactFilters,
+    ContactUpdateParams,
+    InteractiveOptions,
+    MediaOptions,
+    MediaType,
+    ReplyButton,
+    SendOptions,
+    TemplateOptions,
+)
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+__all__ = ["AsyncClient", "aiohttp_transport"]
+
+
+def aiohttp_transport(limits: httpx.Limits | None = None) -> httpx.AsyncBaseTransport:
+    """An ``httpx-aiohttp`` transport (the ``xobito-client[aiohttp]`` extra)."""
+    try:
+        from httpx_aiohttp import AiohttpTransport
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise ImportError(
+            "http_backend='aiohttp' needs the extra: pip install 'xobito-client[aiohttp]'"
+        ) from exc
+    return AiohttpTransport(limits=limits or httpx.Limits())
+
+
+class AsyncClient(ClientCore):
+    """Asynchronous client of one workspace.
+
+    ``http_backend="aiohttp"`` sends through aiohttp (``pip install 'xobito-client[aiohttp]'``),
+    which holds up better under many concurrent requests. ``transport`` or ``http_client`` may
+    be injected instead (e.g. ``httpx.ASGITransport(app=app)`` in tests); an injected client is
+    not closed by :meth:`aclose`. ``sleep`` is what waits between retries.
+
+    >>> async def main() -> list[str]:
+    ...     async with AsyncClient(BASE_URL, SUBDOMAIN, TOKEN) as client:
+    ...         await client.groups.create("Newsletter")
+    ...         return [g.name async for g in client.groups.iter()]
+    >>> asyncio.run(main())
+    ['Newsletter']
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        subdomain: str,
+        token: str,
+        *,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        headers: Mapping[str, str] | None = None,
+        limits: httpx.Limits | None = None,
+        http_backend: Literal["httpx", "aiohttp"] = "httpx",
+        transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        super().__init__(
+            base_url=base_url,
+            subdomain=subdomain,
+            token=token,
+            max_retries=max_retries,
+            max_retry_wait=max_retry_wait,
+            headers=headers,
+        )
+        if http_backend == "aiohttp" and transport is None and http_client is None:
+            transport = aiohttp_transport(limits)
+        elif http_backend not in ("httpx", "aiohttp"):
+            raise ValueError(f"unknown http_backend {http_backend!r}")
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(
+            transport=transport, timeout=timeout, limits=limits or httpx.Limits()
+        )
+        self._sleep = sleep
+        self.contacts = AsyncContacts(self)
+        self.statuses = AsyncStatuses(self)
+        self.sources = AsyncSources(self)
+        self.groups = AsyncGroups(self)
+        self.templates = AsyncTemplates(self)
+        self.messages = AsyncMessages(self)
+        self.phone = AsyncPhone(self)
+
+    async def request(self, op: Operation[T]) -> T:
+        """Send ``op`` (retrying as configured) and parse the answer."""
+        request = self.build_request(self._http, op)
+        attempt = 0
+        resent = False  # an earlier attempt got no answer (it may have reached the server)
+        while True:
+            try:
+                response = await self._http.send(request)
+            except httpx.TransportError as exc:
+                delay = self.retry_after_error(exc, attempt)
+                if delay is None:
+                    raise self.connection_error(exc) from exc
+                reason = type(exc).__name__
+                resent = True
+            else:
+                delay = self.retry_after_response(response, attempt)
+                if delay is None:
+                    return self.parse(op, response, resent=resent)
+                await response.aclose()
+                reason = str(response.status_code)
+            self.log_retry(request, reason, delay, attempt)
+            await self._sleep(delay)
+            attempt += 1
+
+    async def pages(self, op: Operation[Page[M]]) -> AsyncIterator[Page[M]]:
+        current: Operation[Page[M]] | None = op
+        while current is not None:
+            page = await self.request(current)
+            yield page
+            current = next_page(current, page)
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class _Resource:
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+
+class _Readable(_Resource, Generic[M]):
+    _crud: ops.Crud[M]
+
+    async def list(self, *, page: int | None = None, per_page: int | None = None) -> Page[M]:
+        """One page (``page`` is 1-based; ``per_page`` 1-100, default 15)."""
+        return await self._client.request(self._crud.list(page, per_page))
+
+    async def iter(self, *, per_page: int | None = None) -> AsyncIterator[M]:
+        """Every record, page after page (``async for``; follows ``next_page_url``)."""
+        async for page in self._client.pages(self._crud.list(None, per_page)):
+            for item in page.data:
+                yield item
+
+    async def get(self, record_id: int) -> M:
+        return await self._client.request(self._crud.get(record_id))
+
+
+class _Writable(_Readable[M]):
+    async def delete(self, record_id: int) -> None:
+        await self._client.request(self._crud.delete(record_id))
+
+
+class AsyncContacts(_Writable[Contact]):
+    _crud = ops.Crud("contacts", Contact)
+
+    async def list(
+        self,
+        *,
+        page: int | None = None,
+        per_page: int | None = None,
+        **filters: Unpack[ContactFilters],
+    ) -> Page[Contact]:
+        """One page; filters: ``search``, ``type``, ``status_id``, ``source_id``, ``group_id``,
+        ``is_opted_out``."""
+        return await self._client.request(self._crud.list(page, per_page, filters))
+
+    async def iter(
+        self, *, per_page: int | None = None, **filters: Unpack[ContactFilters]
+    ) -> AsyncIterator[Contact]:
+        async for page in self._client.pages(self._crud.list(None, per_page, filters)):
+            for item in page.data:
+                yield item
+
+    async def create(
+        self, *, idempotency_key: str | None = None, **params: Unpack[ContactCreateParams]
+    ) -> Contact:
+        op = self._crud.create(ops.contact_body(params), idempotency_key)
+        return await self._client.request(op)
+
+    async def update(self, contact_id: int, **params: Unpack[ContactUpdateParams]) -> Contact:
+        return await self._client.request(self._crud.update(contact_id, ops.contact_body(params)))
+
+
+class AsyncStatuses(_Writable[Status]):
+    _crud = ops.Crud("statuses", Status)
+
+    async def create(
+        self,
+        name: str,
+        *,
+        color: str | None = None,
+        isdefault: bool | None = None,
+        idempotency_key: str | None = None,
+    ) -> Status:
+        body = ops.status_body(name, color, isdefault)
+        return await self._client.request(self._crud.create(body, idempotency_key))
+
+    async def update(
+        self, status_id: int, name: str, *, color: str | None = None, isdefault: bool | None = None
+    ) -> Status:
+        body = ops.status_body(name, color, isdefault)
+        return await self._client.request(self._crud.update(status_id, body))
+
+
+class _Named(_Writable[M]):
+    async def create(self, name: str, *, idempotency_key: str | None = None) -> M:
+        return await self._client.request(self._crud.create({"name": name}, idempotency_key))
+
+    async def update(self, record_id: int, name: str) -> M:
+        return await self._client.request(self._crud.update(record_id, {"name": name}))
+
+
+class AsyncSources(_Named[Source]):
+    _crud = ops.Crud("sources", Source)
+
+
+class AsyncGroups(_Named[Group]):
+    _crud = ops.Crud("groups", Group)
+
+
+class AsyncTemplates(_Readable[Template]):
+    """Read-only: templates are synchronised from Meta by the server."""
+
+    _crud = ops.Crud("templates", Template)
+
+
+class AsyncMessages(_Resource):
+    async def send_text(
+        self, phone_number: str, message_body: str, **options: Unpack[SendOptions]
+    ) -> SentMessage:
+        """Send a free-form text (inside the 24-hour customer care window).
+
+        The recipient's contact is found by phone or created (``contact={...}`` fills or
+        updates it). Raises :class:`~xobito_client.ValidationError` when the window is closed
+        or the recipient opted out, :class:`~xobito_client.ServerError` when Meta refuses.
+        """
+        return await self._client.request(ops.send_text(phone_number, message_body, options))
+
+    async def send_interactive(
+        self,
+        phone_number: str,
+        message_body: str,
+        buttons: Sequence[ReplyButton],
+        **options: Unpack[InteractiveOptions],
+    ) -> SentMessage:
+        """Send up to three reply buttons (``[{"id": "yes", "title": "Yes"}, ...]``)."""
+        op = ops.send_interactive(phone_number, message_body, list(buttons), options)
+        return await self._client.request(op)
+
+    async def send_cta_url(
+        self,
+        phone_number: str,
+        message_body: str,
+        button_text: str,
+        button_url: str,
+        **options: Unpack[InteractiveOptions],
+    ) -> SentMessage:
+        """Send a call-to-action URL button (``button_text`` up to 20 characters)."""
+        op = ops.send_cta_url(phone_number, message_body, button_text, button_url, options)
+        return await self._client.request(op)
+
+    async def send_template(
+        self,
+        phone_number: str,
+        template_name: str,
+        template_language: str,
+        **options: Unpack[TemplateOptions],
+    ) -> SentMessage:
+        """Send an approved template (allowed outside the care window).
+
+        ``body_params`` fill ``{{1}}``, ``{{2}}``...; ``header_param`` the text header;
+        ``button_params`` the dynamic buttons; header media by URL or by file upload
+        (``header_image_file=("banner.png", data)``, sent as multipart).
+        """
+        op = ops.send_template(phone_number, template_name, template_language, options)
+        return await self._client.request(op)
+
+    async def send_media(
+        self, phone_number: str, media_type: MediaType, **options: Unpack[MediaOptions]
+    ) -> SentMessage:
+        """Send an image, document, video or audio by ``media_url`` or by ``file`` upload."""
+        return await self._client.request(ops.send_media(phone_number, media_type, options))
+
+    async def status(self, message_id: str) -> MessageStatus:
+        """The delivery status of a sent message (by its ``wamid``)."""
+        return await self._client.request(ops.message_status(message_id))
+
+
+class AsyncPhone(_Resource):
+    async def validate(self, phone_number: str) -> PhoneValidation:
+        """Format check only (libphonenumber rules); always answers for a string."""
+        return await self._client.request(ops.phone_validate(phone_number))

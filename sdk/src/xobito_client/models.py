@@ -1,0 +1,182 @@
+"""Typed records the API returns (spec §5-8). Unknown fields are kept (``extra="allow"``),
+so a newer server never breaks an older client; ``1``/``0`` flags become ``bool``.
+
+>>> from xobito_client.models import Status
+>>> s = Status.model_validate({"id": 1, "tenant_id": 2, "name": "New", "color": "#00ff00",
+...                            "isdefault": 1, "created_at": "2026-04-16T12:00:00.000000Z",
+...                            "updated_at": "2026-04-16T12:00:00.000000Z"})
+>>> s.isdefault, s.created_at.year
+(True, 2026)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Contact",
+    "Group",
+    "MessageStatus",
+    "Page",
+    "PageLink",
+    "PhoneValidation",
+    "SentMessage",
+    "Source",
+    "Status",
+    "Template",
+    "XobitoModel",
+]
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class XobitoModel(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class Contact(XobitoModel):
+    id: int
+    tenant_id: int
+    firstname: str
+    lastname: str | None = None
+    company: str | None = None
+    type: str
+    description: str | None = None
+    country_id: int | None = None
+    zip: str | None = None
+    city: str | None = None
+    state: str | None = None
+    address: str | None = None
+    website: str | None = None
+    email: str | None = None
+    phone: str
+    source_id: int | None = None
+    status_id: int | None = None
+    assigned_id: int | None = None
+    group_id: list[int] = Field(default_factory=list)
+    is_enabled: bool = True
+    is_opted_out: bool = False
+    opted_out_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class Status(XobitoModel):
+    id: int
+    tenant_id: int
+    name: str
+    color: str | None = None
+    isdefault: bool = False
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class Source(XobitoModel):
+    id: int
+    tenant_id: int
+    name: str
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class Group(XobitoModel):
+    id: int
+    tenant_id: int
+    name: str
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class Template(XobitoModel):
+    id: int
+    tenant_id: int
+    template_id: str | None = None
+    template_name: str
+    language: str
+    status: str
+    category: str | None = None
+    header_data_format: str | None = None
+    header_data_text: str | None = None
+    header_params_count: int = 0
+    body_data: str | None = None
+    body_params_count: int = 0
+    footer_data: str | None = None
+    footer_params_count: int = 0
+    buttons_data: Any = None
+    header_file_url: str | None = None
+    header_variable_value: Any = None
+    body_variable_value: Any = None
+    template_type: str | None = None
+    cards_json: Any = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class SentMessage(XobitoModel):
+    """``data`` of a successful send."""
+
+    message_id: str
+    contact_id: int | None = None
+    phone: str
+    message: str | None = None
+    status: str
+    sent_at: datetime | None = None
+    chat_id: int | None = None
+    contact_created: bool = False
+    whatsapp_response: dict[str, Any] | None = None
+
+
+class MessageStatus(XobitoModel):
+    """``GET /messages/{id}/status``."""
+
+    message_id: str
+    delivery_status: str
+    error_message: str | None = None
+    source: str | None = None
+    last_updated: datetime | None = None
+    statuses: dict[str, str] = Field(default_factory=dict)
+
+
+class PhoneValidation(XobitoModel):
+    """``POST /phone/validate`` (format check only)."""
+
+    phone: str
+    phone_digits: str
+    format_valid: bool
+    country_code: str | None = None
+    country: str | None = None
+    national_number: str | None = None
+    e164: str | None = None
+    reason: str | None = None
+    note: str | None = None
+
+
+class PageLink(XobitoModel):
+    url: str | None = None
+    label: str
+    active: bool = False
+
+
+class Page(XobitoModel, Generic[T]):
+    """One page of Laravel's length-aware paginator (``from`` is ``from_`` here)."""
+
+    current_page: int
+    data: list[T]
+    first_page_url: str | None = None
+    from_: int | None = Field(default=None, alias="from")
+    last_page: int
+    last_page_url: str | None = None
+    links: list[PageLink] = Field(default_factory=list)
+    next_page_url: str | None = None
+    path: str | None = None
+    per_page: int
+    prev_page_url: str | None = None
+    to: int | None = None
+    total: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_page_url is not None
