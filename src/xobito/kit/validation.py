@@ -185,16 +185,52 @@ def _field_adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
     return TypeAdapter(Annotated[info.annotation, info])  # type: ignore[arg-type]
 
 
+def nul_errors(raw: Any, prefix: str = "") -> Errors:
+    """Refuse text containing NUL characters (422) before anything is sent.
+
+    PostgreSQL cannot store them: accepting one would let Meta deliver a message that we then
+    fail to record (a 500 after the send, and a duplicate when the client retries).
+    """
+    errors: Errors = {}
+    if isinstance(raw, dict):
+        items: list[tuple[Any, Any]] = list(raw.items())
+    elif isinstance(raw, list):
+        items = list(enumerate(raw))
+    else:
+        return errors
+    for key, value in items:
+        name = f"{prefix}{key}"
+        if isinstance(value, str) and "\x00" in value:
+            errors[name] = [f"The {attribute(name)} must not contain null characters."]
+        elif isinstance(value, dict | list):
+            errors.update(nul_errors(value, f"{name}."))
+    return errors
+
+
 def parse(model: type[M], raw: Any) -> tuple[M | None, Errors, dict[str, Any]]:
     """Validate ``raw`` against ``model``.
 
     Returns the model (or None), the errors, and the validated values of the fields that
     passed, so database rules can still run on them and be reported together.
     """
+    # NUL characters cannot be stored (PostgreSQL refuses them): such a field is reported
+    # with the other errors and its value is never used.
+    nul = nul_errors(raw)
+    tainted = {key.split(".", 1)[0] for key in nul}
+    if tainted:
+        raw = {k: v for k, v in raw.items() if k not in tainted}
     try:
         obj = model.model_validate(raw)
-    except PydanticValidationError as exc:
-        errors = _ordered(model, errors_from_pydantic(exc.errors(include_url=False)))
+        if nul:
+            raise _NulFound
+    except (PydanticValidationError, _NulFound) as exc:
+        found = exc.errors(include_url=False) if isinstance(exc, PydanticValidationError) else []
+        others = {
+            k: v
+            for k, v in errors_from_pydantic(found).items()
+            if k.split(".", 1)[0] not in tainted
+        }
+        errors = merge(model, others, nul)
         values: dict[str, Any] = {}
         if isinstance(raw, dict):
             failed = {k.split(".", 1)[0] for k in errors}
@@ -204,6 +240,10 @@ def parse(model: type[M], raw: Any) -> tuple[M | None, Errors, dict[str, Any]]:
                         values[name] = _field_adapter(model, name).validate_python(raw[name])
         return None, errors, values
     return obj, {}, {name: getattr(obj, name) for name in obj.model_fields_set}
+
+
+class _NulFound(Exception):
+    """Internal: the body was valid but for NUL characters."""
 
 
 def _ordered(model: type[BaseModel], errors: Errors) -> Errors:

@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from xobito.kit.phone import to_e164
 from xobito.kit.time import iso
-from xobito.kit.validation import Email, Errors, Len, RequestModel, Str255, Url, attribute
+from xobito.kit.validation import Email, Errors, Len, RequestModel, Str255, Url
 from xobito.models import Message
 
 Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
@@ -69,28 +69,6 @@ class SendIn(RequestModel):
     button_text: Annotated[str, Len(max=20)] | None = None
     button_url: Url | None = None
     contact: ContactIn | None = None
-
-
-def nul_errors(raw: Any, prefix: str = "") -> Errors:
-    """Refuse text containing NUL characters (422) before anything is sent.
-
-    PostgreSQL cannot store them: accepting one would let Meta deliver a message that we then
-    fail to record (a 500 after the send, and a duplicate when the client retries).
-    """
-    errors: Errors = {}
-    if isinstance(raw, dict):
-        items: list[tuple[Any, Any]] = list(raw.items())
-    elif isinstance(raw, list):
-        items = list(enumerate(raw))
-    else:
-        return errors
-    for key, value in items:
-        name = f"{prefix}{key}"
-        if isinstance(value, str) and "\x00" in value:
-            errors[name] = [f"The {attribute(name)} must not contain null characters."]
-        elif isinstance(value, dict | list):
-            errors.update(nul_errors(value, f"{name}."))
-    return errors
 
 
 BOTH_BUTTON_KINDS = "A message may not carry both reply buttons and a URL button."

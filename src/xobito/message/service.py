@@ -20,7 +20,6 @@ from xobito.message.schemas import (
     SendIn,
     TemplateIn,
     UploadedFile,
-    nul_errors,
     send_rules,
 )
 from xobito.message.sending import Sender, SendOutcome
@@ -88,7 +87,7 @@ class MessageService:
     async def send(self, raw: Any) -> SendOutcome:
         """``POST /messages/send``: text, interactive reply buttons, or a URL button."""
         data, errors, values = parse(SendIn, raw)
-        rules = merge(SendIn, send_rules(raw, values), nul_errors(raw))
+        rules = send_rules(raw, values)
         if errors or rules or data is None:
             raise ValidationFailed(merge(SendIn, errors, rules))
         link = await self.link()
@@ -125,7 +124,6 @@ class MessageService:
         """``POST /messages/media``: by public URL or by an upload passed on to Meta."""
         files = files or {}
         data, errors, values = parse(MediaIn, raw)
-        errors = merge(MediaIn, errors, nul_errors(raw))
         part = files.get("media_file")
         media_type = values.get("media_type")
         upload = None
@@ -172,7 +170,6 @@ class MessageService:
     ) -> SendOutcome:
         """``POST /messages/template``; allowed outside the customer care window."""
         data, errors, values = parse(TemplateIn, raw)
-        errors = merge(TemplateIn, errors, nul_errors(raw))
         files: dict[str, UploadedFile] = {}
         given: set[str] = set()
         for medium in ("image", "video", "document"):

@@ -13,7 +13,7 @@ from xobito.inbound.repository import InboxRepository
 from xobito.kit.errors import NotFound, ValidationFailed
 from xobito.kit.validation import Len, RequestModel, Str255, require
 from xobito.message.repository import MessageRepository
-from xobito.message.schemas import PhoneE164, ReplyButton, nul_errors
+from xobito.message.schemas import PhoneE164, ReplyButton
 from xobito.models import Workspace
 from xobito.whatsapp.sandbox import new_wamid
 from xobito.whatsapp.webhooks import inbound_payload, status_payload
@@ -46,7 +46,7 @@ class SandboxService:
         return conn.waba_id or "", conn.primary_phone_number_id
 
     async def inbound(self, raw: Any) -> dict[str, Any]:
-        data = require(InboundIn, raw, nul_errors(raw))
+        data = require(InboundIn, raw)
         if data.text is None and data.button_reply is None:
             raise ValidationFailed(
                 {"text": ["The text field is required when button reply is not present."]}
