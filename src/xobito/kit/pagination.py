@@ -45,10 +45,12 @@ def paginate(
 ) -> dict[str, Any]:
     """``keep`` holds the query parameters every page URL repeats (per_page when given, filters)."""
     last_page = max(1, math.ceil(total / per_page))
-    kept = {k: v for k, v in keep.items() if v is not None}
+    kept = urlencode({k: v for k, v in keep.items() if v is not None})
+    # Encoded once: a page of the list links up to 14 URLs that differ only in ``page``.
+    prefix = f"{path}?{kept}&page=" if kept else f"{path}?page="
 
     def url(n: int) -> str:
-        return f"{path}?{urlencode({**kept, 'page': n})}"
+        return f"{prefix}{n}"
 
     if count is None:  # ``items`` may be pre-encoded JSON, whose length is given
         count = len(items)

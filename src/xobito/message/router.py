@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from starlette.requests import Request
@@ -11,7 +11,7 @@ from starlette.responses import Response
 from xobito.api.routing import DatabaseRoute
 from xobito.auth.dependencies import Ability, ApiContext
 from xobito.kit.body import json_body
-from xobito.kit.multipart import is_multipart, read_form
+from xobito.kit.multipart import FilePart, is_multipart, read_form
 from xobito.kit.openapi import MESSAGE_STATUS, SENT_MESSAGE, api_responses, route_doc
 from xobito.kit.responses import JSONResponse, success
 from xobito.message.schemas import MediaIn, SendIn, TemplateIn
@@ -28,6 +28,13 @@ def service(request: Request, ctx: ApiContext) -> MessageService:
     return MessageService(
         ctx.session, ctx.workspace, state.providers, state.settings.sandbox_status_delay_seconds
     )
+
+
+async def body_and_files(request: Request) -> tuple[Any, dict[str, FilePart]]:
+    """A JSON body, or a multipart one with its uploads (template and media sends)."""
+    if is_multipart(request):
+        return await read_form(request, LARGEST_UPLOAD)
+    return await json_body(request), {}
 
 
 def answer(request: Request, outcome: SendOutcome, message: str) -> Response:
@@ -67,11 +74,8 @@ async def send(request: Request, ctx: ApiContext = Ability("messages.send")) -> 
     ),
 )
 async def template(request: Request, ctx: ApiContext = Ability("messages.send")) -> Response:
-    if is_multipart(request):
-        fields, files = await read_form(request, LARGEST_UPLOAD)
-        outcome = await service(request, ctx).send_template(fields, files)
-    else:
-        outcome = await service(request, ctx).send_template(await json_body(request))
+    fields, files = await body_and_files(request)
+    outcome = await service(request, ctx).send_template(fields, files)
     return answer(request, outcome, "Template message sent successfully")
 
 
@@ -84,11 +88,8 @@ async def template(request: Request, ctx: ApiContext = Ability("messages.send"))
     ),
 )
 async def media(request: Request, ctx: ApiContext = Ability("messages.send")) -> Response:
-    if is_multipart(request):
-        fields, files = await read_form(request, LARGEST_UPLOAD)
-        outcome = await service(request, ctx).send_media(fields, files)
-    else:
-        outcome = await service(request, ctx).send_media(await json_body(request))
+    fields, files = await body_and_files(request)
+    outcome = await service(request, ctx).send_media(fields, files)
     return answer(request, outcome, "Media message sent successfully")
 
 
