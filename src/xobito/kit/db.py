@@ -113,3 +113,18 @@ async def checkpoint(session: AsyncSession) -> None:
     follows runs in a new transaction that the request boundary commits as usual.
     """
     await session.commit()
+
+
+async def driver_connection(session: AsyncSession) -> Any | None:
+    """PostgreSQL: the session's asyncpg connection, for hot statements run without
+    SQLAlchemy's statement machinery (``None`` on other databases).
+
+    Statements sent on it directly are outside any transaction SQLAlchemy has not begun yet,
+    i.e. each commits on its own; callers use it only for single, self-contained statements.
+    """
+    bind = session.bind
+    if bind is None or bind.dialect.name != "postgresql":
+        return None
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -125,6 +125,11 @@ class RecipientResolver:
             )
 
 
-def ensure_reachable(contact: Contact) -> None:
+class Reachable(Protocol):
+    @property
+    def is_opted_out(self) -> bool: ...
+
+
+def ensure_reachable(contact: Reachable) -> None:
     if contact.is_opted_out:
         raise ValidationFailed({"phone_number": [OPTED_OUT]})

@@ -26,7 +26,12 @@ SEND = "send message"
 def service(request: Request, ctx: ApiContext) -> MessageService:
     state = request.app.state
     return MessageService(
-        ctx.session, ctx.workspace, state.providers, state.settings.sandbox_status_delay_seconds
+        ctx.session,
+        ctx.workspace,
+        state.providers,
+        state.settings.sandbox_status_delay_seconds,
+        # An idempotent response is stored in the send's transaction (DatabaseRoute).
+        commit_alone=getattr(request.state, "idempotency", None) is None,
     )
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.connection.service import Link
@@ -13,10 +15,12 @@ from xobito.jobs.repository import JobRepository
 from xobito.kit.db import checkpoint
 from xobito.kit.metrics import SENDS
 from xobito.kit.time import utcnow
-from xobito.message.repository import ChatRepository, MessageRepository
+from xobito.message.repository import MessageRepository
 from xobito.message.schemas import send_record
-from xobito.models import Contact, Message
-from xobito.webhook.events import emit_message
+from xobito.message.send_repository import OutboxEntry, QueuedJob, Recipient, SendRepository
+from xobito.models import Message
+from xobito.webhook.events import emit_message, message_event, new_event_id
+from xobito.webhook.repository import EndpointRepository
 from xobito.whatsapp.base import WhatsAppProvider
 from xobito.whatsapp.errors import WhatsAppError
 
@@ -44,28 +48,29 @@ class Sender:
         session: AsyncSession,
         workspace_id: int,
         sandbox_delay: float,
-        chats: ChatRepository | None = None,
+        *,
+        commit_alone: bool = False,
     ) -> None:
+        """``commit_alone``: the outcome may be written in a statement of its own (nothing
+        else has to commit in the same transaction, e.g. no idempotent response)."""
         self.session = session
         self.workspace_id = workspace_id
         self.messages = MessageRepository(session, workspace_id)
-        self.chats = chats or ChatRepository(session, workspace_id)
+        self.sends = SendRepository(session, workspace_id)
         self.jobs = JobRepository(session)
         self.sandbox_delay = sandbox_delay
+        self.commit_alone = commit_alone
 
     async def deliver(
         self,
         provider: WhatsAppProvider,
         link: Link,
-        contact: Contact,
-        created: bool,
+        recipient: Recipient,
         payload: Payload,
         kind: str,
         text: str | None,
     ) -> SendOutcome:
-        contact_id, phone = contact.id, contact.phone
-        chat = await self.chats.ensure(contact_id)
-        chat_id = chat.id
+        assert recipient.chat_id is not None
         await checkpoint(self.session)  # hold no connection while Meta answers
         error: WhatsAppError | None = None
         body: dict[str, Any] | None = None
@@ -76,11 +81,12 @@ class Sender:
             error = exc
         now = utcnow()
         message = Message(
-            chat_id=chat_id,
-            contact_id=contact_id,
+            workspace_id=self.workspace_id,
+            chat_id=recipient.chat_id,
+            contact_id=recipient.contact_id,
             direction="outbound",
             type=kind,
-            phone=phone,
+            phone=recipient.phone,
             phone_number_id=link.info.phone_number_id,
             text=text,
             payload=body,
@@ -98,24 +104,39 @@ class Sender:
             message.error_message = describe(error)
             message.response = error.raw or None
             SENDS.labels("failed").inc()
-        await self.messages.add(message)
-        await emit_message(self.session, message)
-        chat.last_message_at = now  # still in the session after the checkpoint
-        if error is None and getattr(provider, "simulates_statuses", False):
-            self._simulate(message, link)
+        simulate = error is None and getattr(provider, "simulates_statuses", False)
+        jobs = self._simulations(message, link, now) if simulate else []
+        await self._store(message, now, jobs)
         record = send_record(
             message,
-            contact_created=created,
+            contact_created=recipient.created,
             whatsapp_response=result.raw if error is None else None,
         )
         return SendOutcome(message, record, error)
 
-    def _simulate(self, message: Message, link: Link) -> None:
+    async def _store(self, message: Message, now: datetime, jobs: list[QueuedJob]) -> None:
+        """The message, its chat's activity, its outbox event and any simulation jobs."""
+        if self.commit_alone:
+            name, body = message_event(message)
+            targets = await EndpointRepository(self.session, self.workspace_id).subscribed(name)
+            event = None
+            if targets:
+                event = OutboxEntry(new_event_id(), name, orjson.dumps(body), targets)
+            if await self.sends.record_alone(message, now, event, jobs):
+                return
+        await self.messages.add(message)
+        await emit_message(self.session, message)
+        assert message.chat_id is not None
+        await self.sends.touch_chat(message.chat_id, now)
+        for job in jobs:
+            delay = (job.run_at - now).total_seconds()
+            self.jobs.enqueue(job.kind, job.payload, delay=delay)
+
+    def _simulations(self, message: Message, link: Link, now: datetime) -> list[QueuedJob]:
         """Sandbox: sent → delivered → read, fed through the inbox like Meta's webhooks."""
         recipient = message.phone.lstrip("+")
-        final = ["sent", "delivered", "read"]
-        for step, status in enumerate(final):
-            self.jobs.enqueue(
+        return [
+            QueuedJob(
                 SANDBOX_STATUS_JOB,
                 {
                     "phone_number_id": link.info.phone_number_id,
@@ -123,5 +144,7 @@ class Sender:
                     "status": status,
                     "recipient_id": recipient,
                 },
-                delay=self.sandbox_delay * step,
+                now + timedelta(seconds=self.sandbox_delay * step),
             )
+            for step, status in enumerate(("sent", "delivered", "read"))
+        ]

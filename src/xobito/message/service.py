@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from xobito.message.schemas import (
     UploadedFile,
     send_rules,
 )
+from xobito.message.send_repository import Recipient, SendRepository
 from xobito.message.sending import Sender, SendOutcome
 from xobito.message.templating import (
     NOT_AVAILABLE,
@@ -30,7 +32,6 @@ from xobito.message.templating import (
     rendered_text,
 )
 from xobito.message.uploads import check_header_file, check_media_file
-from xobito.models import Contact
 from xobito.template.repository import TemplateRepository
 from xobito.whatsapp import payloads
 from xobito.whatsapp.base import WhatsAppProvider
@@ -57,13 +58,18 @@ class MessageService:
         workspace: WorkspaceInfo,
         providers: dict[str, WhatsAppProvider],
         sandbox_delay: float = 1.0,
+        *,
+        commit_alone: bool = False,
     ) -> None:
+        """``commit_alone``: see ``Sender``; the router allows it when no idempotent response
+        has to be stored in the send's transaction."""
         self.session = session
         self.workspace = workspace
         self.providers = providers
         self.recipients = RecipientResolver(session, workspace)
         self.chats = ChatRepository(session, workspace.id)
-        self.sender = Sender(session, workspace.id, sandbox_delay, self.chats)
+        self.sends = SendRepository(session, workspace.id)
+        self.sender = Sender(session, workspace.id, sandbox_delay, commit_alone=commit_alone)
 
     async def link(self, from_phone_number_id: str | None = None) -> Link:
         link = await ConnectionService(self.session).link(self.workspace.id, from_phone_number_id)
@@ -71,16 +77,38 @@ class MessageService:
             raise ValidationFailed({"whatsapp": [NOT_CONNECTED]})
         return link
 
-    async def recipient(self, phone: str, given: ContactIn | None) -> tuple[Contact, bool]:
-        contact, created = await self.recipients.resolve(phone, given)
-        ensure_reachable(contact)
-        return contact, created
+    async def recipient(
+        self, phone: str, given: ContactIn | None, *, care_window: bool = True
+    ) -> Recipient:
+        """The reachable contact for ``phone`` (found, or auto-created) with its chat.
 
-    async def check_care_window(self, contact: Contact) -> None:
+        Without a ``contact`` object to apply, an existing contact and its chat take one
+        query; anything else takes the resolver (create, update, plan limit).
+        """
+        found = await self.sends.recipient(phone) if given is None else None
+        if found is None:
+            contact, created = await self.recipients.resolve(phone, given)
+            chat = await self.chats.for_contact(contact.id)
+            found = Recipient(
+                contact.id,
+                contact.phone,
+                contact.is_opted_out,
+                chat.id if chat else None,
+                chat.last_inbound_at if chat else None,
+                created,
+            )
+        ensure_reachable(found)
+        if care_window:
+            self.check_care_window(found)
+        if found.chat_id is None:
+            chat = await self.chats.ensure(found.contact_id)
+            found = replace(found, chat_id=chat.id)
+        return found
+
+    def check_care_window(self, recipient: Recipient) -> None:
         if not self.workspace.enforce_care_window:
             return
-        chat = await self.chats.for_contact(contact.id)
-        last = chat.last_inbound_at if chat else None
+        last = recipient.last_inbound_at
         if last is None or utcnow() - last > CARE_WINDOW:
             raise ValidationFailed({"phone_number": [WINDOW_CLOSED]})
 
@@ -91,8 +119,7 @@ class MessageService:
         if errors or rules or data is None:
             raise ValidationFailed(merge(SendIn, errors, rules))
         link = await self.link()
-        contact, created = await self.recipient(data.phone_number, data.contact)
-        await self.check_care_window(contact)
+        recipient = await self.recipient(data.phone_number, data.contact)
         to = data.phone_number
         if data.message_type == "interactive":
             buttons = [b.model_dump() for b in data.buttons or []]
@@ -113,8 +140,7 @@ class MessageService:
         return await self.sender.deliver(
             self.providers[link.provider],
             link,
-            contact,
-            created,
+            recipient,
             payload,
             data.message_type,
             data.message_body,
@@ -142,8 +168,7 @@ class MessageService:
         if errors or data is None:
             raise ValidationFailed(merge(MediaIn, errors))
         link = await self.link()
-        contact, created = await self.recipient(data.phone_number, data.contact)
-        await self.check_care_window(contact)
+        recipient = await self.recipient(data.phone_number, data.contact)
         provider = self.providers[link.provider]
 
         async def build() -> dict[str, Any]:
@@ -162,7 +187,7 @@ class MessageService:
             )
 
         return await self.sender.deliver(
-            provider, link, contact, created, build, data.media_type, data.caption
+            provider, link, recipient, build, data.media_type, data.caption
         )
 
     async def send_template(
@@ -201,7 +226,7 @@ class MessageService:
         if errors or data is None or template is None:
             raise ValidationFailed(merge(TemplateIn, errors))
         link = await self.link(data.from_phone_number_id)
-        contact, created = await self.recipient(data.phone_number, data.contact)
+        recipient = await self.recipient(data.phone_number, data.contact, care_window=False)
         provider = self.providers[link.provider]
 
         async def build() -> dict[str, Any]:
@@ -212,7 +237,7 @@ class MessageService:
             return build_payload(template, data, data.phone_number, uploaded)
 
         return await self.sender.deliver(
-            provider, link, contact, created, build, "template", rendered_text(template, data)
+            provider, link, recipient, build, "template", rendered_text(template, data)
         )
 
     async def status(self, wamid: str) -> dict[str, Any]:

@@ -81,8 +81,9 @@ async def emit_crud(
     await emit(session, workspace_id, f"{resource}.{action}", action, body)
 
 
-async def emit_message(session: AsyncSession, message: Message) -> None:
-    """``message.sent|delivered|read|failed`` for an outbound message's current status."""
+def message_event(message: Message) -> tuple[str, dict[str, Any]]:
+    """``message.sent|delivered|read|failed``: the event's name and body for an outbound
+    message's current status."""
     name = f"message.{message.status}"
     data: dict[str, Any] = {
         "message_id": message.wamid,
@@ -101,6 +102,11 @@ async def emit_message(session: AsyncSession, message: Message) -> None:
         "data": data,
         "timestamp": _timestamp(utcnow()),
     }
+    return name, body
+
+
+async def emit_message(session: AsyncSession, message: Message) -> None:
+    name, body = message_event(message)
     await emit(session, message.workspace_id, name, name, body)
 
 

@@ -1,0 +1,172 @@
+"""All SQL of the send hot path: the recipient before Meta is called, the outcome after.
+
+Each is one statement. On PostgreSQL they run on the driver connection (asyncpg, prepared
+and cached by it), outside SQLAlchemy's statement machinery, which cost more CPU than the
+rest of a send together. The write is a single statement (message, chat, outbox event and
+its deliveries, sandbox jobs in one CTE), so it is atomic in autocommit as well; it is used
+only when nothing else has to commit with it (an idempotent request stores its response in
+the same transaction, and takes the session path). SQLite takes the session path always.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xobito.kit.db import driver_connection
+from xobito.models import Chat, Contact, Message
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """The contact a send goes to, with its chat (``None`` until one exists)."""
+
+    contact_id: int
+    phone: str
+    is_opted_out: bool
+    chat_id: int | None
+    last_inbound_at: datetime | None
+    created: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """An event for the outbox and the endpoints it goes to."""
+
+    event_id: str
+    name: str
+    body: bytes
+    endpoint_ids: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedJob:
+    kind: str
+    payload: dict[str, Any]
+    run_at: datetime
+
+
+RECIPIENT_SQL = """
+SELECT c.id, c.phone, c.is_opted_out, ch.id AS chat_id, ch.last_inbound_at
+FROM contacts AS c
+LEFT JOIN chats AS ch ON ch.workspace_id = c.workspace_id AND ch.contact_id = c.id
+WHERE c.workspace_id = $1 AND c.phone = $2
+"""
+
+# $16 is the one timestamp of the write (created_at = updated_at, as the ORM sets them).
+RECORD_SQL = """
+WITH m AS (
+  INSERT INTO messages (workspace_id, chat_id, contact_id, wamid, direction, type, phone,
+    phone_number_id, text, payload, response, status, error_code, error_message,
+    sent_at, failed_at, created_at, updated_at)
+  VALUES ($1, $2, $3, $4, 'outbound', $5, $6, $7, $8, $9::text::json, $10::text::json, $11,
+    $12, $13, $14, $15, $16, $16)
+  RETURNING id
+), c AS (
+  UPDATE chats SET last_message_at = $16, updated_at = $16
+  WHERE id = $2 AND workspace_id = $1
+), e AS (
+  INSERT INTO webhook_events (workspace_id, event_id, event, topic, body, created_at)
+  SELECT $1, $17::text, $18::text, $18::text, $19::bytea, $16
+  WHERE $17::text IS NOT NULL
+  RETURNING id
+), d AS (
+  INSERT INTO webhook_deliveries (event_id, endpoint_id, state, attempts, next_attempt_at,
+    created_at)
+  SELECT e.id, t.endpoint_id, 'pending', 0, $16, $16
+  FROM e, unnest($20::int[]) AS t(endpoint_id)
+), j AS (
+  INSERT INTO jobs (kind, payload, run_at, attempts, max_attempts, created_at)
+  SELECT t.kind, t.payload::json, t.run_at, 0, 10, $16
+  FROM unnest($21::text[], $22::text[], $23::timestamptz[]) AS t(kind, payload, run_at)
+)
+SELECT id FROM m
+"""
+
+
+def _json(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+class SendRepository:
+    def __init__(self, session: AsyncSession, workspace_id: int) -> None:
+        self.session = session
+        self.workspace_id = workspace_id
+
+    async def recipient(self, phone: str) -> Recipient | None:
+        """The contact with this (E.164) number and its chat, in one round trip."""
+        driver = await driver_connection(self.session)
+        if driver is not None:
+            row = await driver.fetchrow(RECIPIENT_SQL, self.workspace_id, phone)
+        else:
+            stmt = (
+                select(
+                    Contact.id,
+                    Contact.phone,
+                    Contact.is_opted_out,
+                    Chat.id.label("chat_id"),
+                    Chat.last_inbound_at,
+                )
+                .outerjoin(
+                    Chat,
+                    (Chat.workspace_id == Contact.workspace_id) & (Chat.contact_id == Contact.id),
+                )
+                .where(Contact.workspace_id == self.workspace_id, Contact.phone == phone)
+            )
+            row = (await self.session.execute(stmt)).first()
+        if row is None:
+            return None
+        return Recipient(row[0], row[1], bool(row[2]), row[3], row[4])
+
+    async def record_alone(
+        self,
+        message: Message,
+        now: datetime,
+        event: OutboxEntry | None,
+        jobs: list[QueuedJob],
+    ) -> bool:
+        """PostgreSQL: write the outcome in one autocommitted statement; False elsewhere
+        (the caller writes through the session instead)."""
+        driver = await driver_connection(self.session)
+        if driver is None:
+            return False
+        await driver.fetchval(
+            RECORD_SQL,
+            self.workspace_id,
+            message.chat_id,
+            message.contact_id,
+            message.wamid,
+            message.type,
+            message.phone,
+            message.phone_number_id,
+            message.text,
+            _json(message.payload),
+            _json(message.response),
+            message.status,
+            message.error_code,
+            message.error_message,
+            message.sent_at,
+            message.failed_at,
+            now,
+            event.event_id if event else None,
+            event.name if event else None,
+            event.body if event else None,
+            event.endpoint_ids if event else [],
+            [job.kind for job in jobs],
+            [orjson.dumps(job.payload).decode() for job in jobs],
+            [job.run_at for job in jobs],
+        )
+        return True
+
+    async def touch_chat(self, chat_id: int, now: datetime) -> None:
+        stmt = (
+            update(Chat)
+            .where(Chat.id == chat_id, Chat.workspace_id == self.workspace_id)
+            .values(last_message_at=now, updated_at=now)
+        )
+        await self.session.execute(stmt)
