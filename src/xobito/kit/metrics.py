@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from fastapi.routing import iter_route_contexts
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -51,6 +52,9 @@ class MetricsMiddleware:
         self.app = app
         # id(route object) -> its full path template, e.g. "/api/v1/{subdomain}/contacts".
         self.templates: dict[int, str] = {}
+        # Labelled children, looked up once: ``labels()`` takes a lock and builds a tuple.
+        self.counters: dict[tuple[str, str, int], Any] = {}
+        self.histograms: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,8 +73,15 @@ class MetricsMiddleware:
         finally:
             route = self._route_of(scope)
             method = scope["method"]
-            REQUESTS.labels(method, route, str(status[0])).inc()
-            LATENCY.labels(method, route).observe(time.perf_counter() - start)
+            key = (method, route, status[0])
+            counter = self.counters.get(key)
+            if counter is None:
+                counter = self.counters[key] = REQUESTS.labels(method, route, str(status[0]))
+            histogram = self.histograms.get(key[:2])
+            if histogram is None:
+                histogram = self.histograms[key[:2]] = LATENCY.labels(method, route)
+            counter.inc()
+            histogram.observe(time.perf_counter() - start)
 
     def _route_of(self, scope: Scope) -> str:
         """The matched route's full template (never the concrete path), or ``unmatched``.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
@@ -13,6 +13,9 @@ from xobito.kit.phone import to_e164
 from xobito.kit.time import iso
 from xobito.kit.validation import Email, Errors, Len, RequestModel, Str255, Url
 from xobito.models import Message
+
+if TYPE_CHECKING:
+    from xobito.message.send_repository import OutboundMessage
 
 Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 
@@ -165,7 +168,10 @@ class PhoneValidateIn(RequestModel):
 
 
 def send_record(
-    message: Message, *, contact_created: bool, whatsapp_response: dict[str, Any] | None
+    message: Message | OutboundMessage,
+    *,
+    contact_created: bool,
+    whatsapp_response: dict[str, Any] | None,
 ) -> dict[str, Any]:
     return {
         "message_id": message.wamid,

@@ -34,6 +34,32 @@ class Recipient:
     created: bool = False
 
 
+@dataclass(slots=True)
+class OutboundMessage:
+    """A send's outcome as stored (``messages`` columns): built without the ORM, which costs
+    more than the write itself on the hot path."""
+
+    workspace_id: int
+    chat_id: int
+    contact_id: int
+    type: str
+    phone: str
+    phone_number_id: str
+    text: str | None
+    payload: dict[str, Any] | None
+    status: str = "pending"
+    wamid: str | None = None
+    response: dict[str, Any] | None = None
+    error_code: int | None = None
+    error_message: str | None = None
+    sent_at: datetime | None = None
+    failed_at: datetime | None = None
+    direction: str = "outbound"
+
+    def as_model(self) -> Message:
+        return Message(**{f: getattr(self, f) for f in self.__slots__})
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
     """An event for the outbox and the endpoints it goes to."""
@@ -100,10 +126,10 @@ class SendRepository:
 
     async def recipient(self, phone: str) -> Recipient | None:
         """The contact with this (E.164) number and its chat, in one round trip."""
-        driver = await driver_connection(self.session)
-        if driver is not None:
-            row = await driver.fetchrow(RECIPIENT_SQL, self.workspace_id, phone)
-        else:
+        async with driver_connection(self.session) as driver:
+            if driver is not None:
+                row = await driver.fetchrow(RECIPIENT_SQL, self.workspace_id, phone)
+        if driver is None:
             stmt = (
                 select(
                     Contact.id,
@@ -125,42 +151,42 @@ class SendRepository:
 
     async def record_alone(
         self,
-        message: Message,
+        message: OutboundMessage,
         now: datetime,
         event: OutboxEntry | None,
         jobs: list[QueuedJob],
     ) -> bool:
         """PostgreSQL: write the outcome in one autocommitted statement; False elsewhere
         (the caller writes through the session instead)."""
-        driver = await driver_connection(self.session)
-        if driver is None:
-            return False
-        await driver.fetchval(
-            RECORD_SQL,
-            self.workspace_id,
-            message.chat_id,
-            message.contact_id,
-            message.wamid,
-            message.type,
-            message.phone,
-            message.phone_number_id,
-            message.text,
-            _json(message.payload),
-            _json(message.response),
-            message.status,
-            message.error_code,
-            message.error_message,
-            message.sent_at,
-            message.failed_at,
-            now,
-            event.event_id if event else None,
-            event.name if event else None,
-            event.body if event else None,
-            event.endpoint_ids if event else [],
-            [job.kind for job in jobs],
-            [orjson.dumps(job.payload).decode() for job in jobs],
-            [job.run_at for job in jobs],
-        )
+        async with driver_connection(self.session) as driver:
+            if driver is None:
+                return False
+            await driver.fetchval(
+                RECORD_SQL,
+                self.workspace_id,
+                message.chat_id,
+                message.contact_id,
+                message.wamid,
+                message.type,
+                message.phone,
+                message.phone_number_id,
+                message.text,
+                _json(message.payload),
+                _json(message.response),
+                message.status,
+                message.error_code,
+                message.error_message,
+                message.sent_at,
+                message.failed_at,
+                now,
+                event.event_id if event else None,
+                event.name if event else None,
+                event.body if event else None,
+                event.endpoint_ids if event else [],
+                [job.kind for job in jobs],
+                [orjson.dumps(job.payload).decode() for job in jobs],
+                [job.run_at for job in jobs],
+            )
         return True
 
     async def touch_chat(self, chat_id: int, now: datetime) -> None:

@@ -17,14 +17,20 @@ from xobito.kit.metrics import SENDS
 from xobito.kit.time import utcnow
 from xobito.message.repository import MessageRepository
 from xobito.message.schemas import send_record
-from xobito.message.send_repository import OutboxEntry, QueuedJob, Recipient, SendRepository
-from xobito.models import Message
+from xobito.message.send_repository import (
+    OutboundMessage,
+    OutboxEntry,
+    QueuedJob,
+    Recipient,
+    SendRepository,
+)
 from xobito.webhook.events import emit_message, message_event, new_event_id
 from xobito.webhook.repository import EndpointRepository
 from xobito.whatsapp.base import WhatsAppProvider
 from xobito.whatsapp.errors import WhatsAppError
 
 SANDBOX_STATUS_JOB = "sandbox.status"
+SENT, FAILED = SENDS.labels("sent"), SENDS.labels("failed")
 # A ready body, or a coroutine building it after uploading media to Meta (inside the send, so
 # an upload Meta refuses is a failed send like any other, and no connection is held meanwhile).
 Payload = dict[str, Any] | Callable[[], Awaitable[dict[str, Any]]]
@@ -37,7 +43,7 @@ def describe(error: WhatsAppError) -> str:
 
 @dataclass
 class SendOutcome:
-    message: Message
+    message: OutboundMessage
     record: dict[str, Any]
     error: WhatsAppError | None
 
@@ -80,11 +86,10 @@ class Sender:
         except WhatsAppError as exc:
             error = exc
         now = utcnow()
-        message = Message(
+        message = OutboundMessage(
             workspace_id=self.workspace_id,
             chat_id=recipient.chat_id,
             contact_id=recipient.contact_id,
-            direction="outbound",
             type=kind,
             phone=recipient.phone,
             phone_number_id=link.info.phone_number_id,
@@ -96,14 +101,14 @@ class Sender:
             message.response = result.raw
             message.status = "sent"
             message.sent_at = now
-            SENDS.labels("sent").inc()
+            SENT.inc()
         else:
             message.status = "failed"
             message.failed_at = now
             message.error_code = error.code
             message.error_message = describe(error)
             message.response = error.raw or None
-            SENDS.labels("failed").inc()
+            FAILED.inc()
         simulate = error is None and getattr(provider, "simulates_statuses", False)
         jobs = self._simulations(message, link, now) if simulate else []
         await self._store(message, now, jobs)
@@ -114,7 +119,7 @@ class Sender:
         )
         return SendOutcome(message, record, error)
 
-    async def _store(self, message: Message, now: datetime, jobs: list[QueuedJob]) -> None:
+    async def _store(self, message: OutboundMessage, now: datetime, jobs: list[QueuedJob]) -> None:
         """The message, its chat's activity, its outbox event and any simulation jobs."""
         if self.commit_alone:
             name, body = message_event(message)
@@ -124,15 +129,14 @@ class Sender:
                 event = OutboxEntry(new_event_id(), name, orjson.dumps(body), targets)
             if await self.sends.record_alone(message, now, event, jobs):
                 return
-        await self.messages.add(message)
+        await self.messages.add(message.as_model())
         await emit_message(self.session, message)
-        assert message.chat_id is not None
         await self.sends.touch_chat(message.chat_id, now)
         for job in jobs:
             delay = (job.run_at - now).total_seconds()
             self.jobs.enqueue(job.kind, job.payload, delay=delay)
 
-    def _simulations(self, message: Message, link: Link, now: datetime) -> list[QueuedJob]:
+    def _simulations(self, message: OutboundMessage, link: Link, now: datetime) -> list[QueuedJob]:
         """Sandbox: sent → delivered → read, fed through the inbox like Meta's webhooks."""
         recipient = message.phone.lstrip("+")
         return [

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,7 +81,28 @@ async def emit_crud(
     await emit(session, workspace_id, f"{resource}.{action}", action, body)
 
 
-def message_event(message: Message) -> tuple[str, dict[str, Any]]:
+class MessageFacts(Protocol):
+    """What a ``message.*`` event tells of a message (a model or a hot-path record)."""
+
+    @property
+    def wamid(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def error_message(self) -> str | None: ...
+    @property
+    def workspace_id(self) -> int: ...
+    @property
+    def contact_id(self) -> int | None: ...
+    @property
+    def phone(self) -> str: ...
+    @property
+    def text(self) -> str | None: ...
+    @property
+    def type(self) -> str: ...
+
+
+def message_event(message: MessageFacts) -> tuple[str, dict[str, Any]]:
     """``message.sent|delivered|read|failed``: the event's name and body for an outbound
     message's current status."""
     name = f"message.{message.status}"
@@ -105,7 +126,7 @@ def message_event(message: Message) -> tuple[str, dict[str, Any]]:
     return name, body
 
 
-async def emit_message(session: AsyncSession, message: Message) -> None:
+async def emit_message(session: AsyncSession, message: MessageFacts) -> None:
     name, body = message_event(message)
     await emit(session, message.workspace_id, name, name, body)
 
