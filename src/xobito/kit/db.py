@@ -123,15 +123,22 @@ async def checkpoint(session: AsyncSession) -> None:
 
 @asynccontextmanager
 async def driver_connection(session: AsyncSession) -> AsyncIterator[Any | None]:
-    """PostgreSQL: an asyncpg connection from the session's pool, for hot statements run
-    without SQLAlchemy's session and statement machinery (``None`` on other databases).
+    """PostgreSQL: the asyncpg connection for hot statements run without SQLAlchemy's
+    session and statement machinery (``None`` on other databases).
 
-    The connection is taken from the pool for the block only and is in no transaction: each
-    statement commits on its own, so callers send single, self-contained statements.
+    When the session is in a transaction, that transaction's own connection (statements join
+    it and commit with it): a request never holds two connections, or a burst of requests
+    could take the whole pool and wait for each other. Otherwise a connection from the pool
+    for the block only, in no transaction: each statement commits on its own, so callers
+    send single, self-contained statements.
     """
     engine = session.bind
     if not isinstance(engine, AsyncEngine) or engine.dialect.name != "postgresql":
         yield None
+        return
+    if session.in_transaction():
+        connection = await session.connection()
+        yield (await connection.get_raw_connection()).driver_connection
         return
     fairy = await engine.raw_connection()
     release = fairy.close
