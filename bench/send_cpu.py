@@ -126,6 +126,7 @@ async def measure(args: argparse.Namespace, token: str) -> None:
             if profiler:
                 profiler.disable()
                 out = io.StringIO()
+                profiler.dump_stats(Path(tempfile.gettempdir()) / "xobito-send-cpu.prof")
                 stats = pstats.Stats(profiler, stream=out)
                 stats.sort_stats(args.sort).print_stats(45)
                 print(out.getvalue())

@@ -54,26 +54,25 @@ class Authenticator:
         self.tokens: TTLCache[str, TokenInfo | object] = TTLCache(settings.auth_cache_seconds)
 
     async def workspace(self, session: AsyncSession, subdomain: str) -> WorkspaceInfo | None:
-        cached = self.workspaces.get(subdomain)
-        if cached is None:
+        async def load() -> WorkspaceInfo | object:
             ws = await WorkspaceRepository(session).by_subdomain(subdomain)
-            cached = WorkspaceInfo.of(ws) if ws else _MISSING
-            self.workspaces.put(subdomain, cached)
+            return WorkspaceInfo.of(ws) if ws else _MISSING
+
+        cached = await self.workspaces.load(subdomain, load)
         return cached if isinstance(cached, WorkspaceInfo) else None
 
     async def token(self, session: AsyncSession, plaintext: str) -> TokenInfo | None:
         if not tokens.looks_valid(plaintext):
             return None
         token_hash = tokens.digest(plaintext)
-        cached = self.tokens.get(token_hash)
-        if cached is None:
+        async def load() -> TokenInfo | object:
             row = await TokenRepository(session).by_hash(token_hash)
             # The index lookup is by digest; compare again in constant time regardless.
             if row is not None and hmac.compare_digest(row.token_hash, token_hash):
-                cached = TokenInfo.of(row)
-            else:
-                cached = _MISSING
-            self.tokens.put(token_hash, cached)
+                return TokenInfo.of(row)
+            return _MISSING
+
+        cached = await self.tokens.load(token_hash, load)
         return cached if isinstance(cached, TokenInfo) else None
 
     async def authenticate(self, request: Request, subdomain: str) -> ApiContext:

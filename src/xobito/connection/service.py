@@ -78,18 +78,16 @@ class ConnectionService:
 
     async def link(self, workspace_id: int, from_phone_number_id: str | None = None) -> Link | None:
         """What a send needs; cached per process like tokens (every send reads it)."""
-        key = (workspace_id, from_phone_number_id)
-        cached: Link | None = _LINKS.get(key)
-        if cached is not None:
-            return cached
-        conn = await self.repo.for_workspace(workspace_id)
-        if conn is None:
-            return None
-        number = from_phone_number_id or conn.primary_phone_number_id or ""
-        link = Link(
-            conn.provider,
-            ConnectionInfo(number, conn.waba_id or "", conn.access_token or ""),
-            tuple(conn.phone_number_ids),
-        )
-        _LINKS.put(key, link)
+        async def load() -> Link | None:
+            conn = await self.repo.for_workspace(workspace_id)
+            if conn is None:
+                return None
+            number = from_phone_number_id or conn.primary_phone_number_id or ""
+            return Link(
+                conn.provider,
+                ConnectionInfo(number, conn.waba_id or "", conn.access_token or ""),
+                tuple(conn.phone_number_ids),
+            )
+
+        link: Link | None = await _LINKS.load((workspace_id, from_phone_number_id), load)
         return link

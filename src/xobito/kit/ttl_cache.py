@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 K = TypeVar("K")
@@ -14,6 +16,8 @@ class TTLCache(Generic[K, V]):
         self.ttl = ttl
         self.max_items = max_items
         self._items: dict[K, tuple[float, V]] = {}
+        # Loads in flight (``load``): the first miss of a key loads it, the others wait.
+        self._loading: dict[K, asyncio.Future[tuple[bool, V | None]]] = {}
 
     def get(self, key: K) -> V | None:
         hit = self._items.get(key)
@@ -33,6 +37,34 @@ class TTLCache(Generic[K, V]):
 
     def clear(self) -> None:
         self._items.clear()
+
+    async def load(self, key: K, loader: Callable[[], Awaitable[V]]) -> V:
+        """The cached value, else ``loader()``'s, cached. Concurrent misses of one key share
+        a single load: when an entry expires under load, hundreds of requests would otherwise
+        each run the same query at once. If the shared load fails, each waiter loads itself.
+        """
+        while True:
+            hit = self._items.get(key)
+            if hit is not None and hit[0] >= time.monotonic():
+                return hit[1]
+            pending = self._loading.get(key)
+            if pending is None:
+                break
+            loaded, value = await asyncio.shield(pending)
+            if loaded:
+                return value  # type: ignore[return-value]
+        future: asyncio.Future[tuple[bool, V | None]] = asyncio.get_running_loop().create_future()
+        self._loading[key] = future
+        try:
+            value = await loader()
+        except BaseException:
+            future.set_result((False, None))
+            raise
+        finally:
+            del self._loading[key]
+        self.put(key, value)
+        future.set_result((True, value))
+        return value
 
 
 _SHARED: list[TTLCache[object, object]] = []

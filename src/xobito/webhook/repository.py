@@ -29,13 +29,13 @@ class EndpointRepository(ScopedRepository[WebhookEndpoint]):
         Every change asks this, so the workspace's enabled endpoints are cached per process
         like tokens; endpoint changes in this process clear the cache at once.
         """
-        enabled = _ENABLED.get(self.workspace_id)
-        if enabled is None:
+        async def load() -> list[tuple[int, frozenset[str]]]:
             stmt = select(WebhookEndpoint.id, WebhookEndpoint.events).where(
                 self.scope(), WebhookEndpoint.enabled.is_(True)
             )
-            enabled = [(row.id, frozenset(row.events)) for row in await self.session.execute(stmt)]
-            _ENABLED.put(self.workspace_id, enabled)
+            return [(row.id, frozenset(row.events)) for row in await self.session.execute(stmt)]
+
+        enabled = await _ENABLED.load(self.workspace_id, load)
         return [endpoint_id for endpoint_id, events in enabled if topic in events]
 
     async def all(self) -> Sequence[WebhookEndpoint]:
