@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_overflow=settings.db_max_overflow,
         echo=settings.db_echo,
     )
-    limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
+    limiter = RateLimiter(settings.redis_url, settings.redis_prefix, settings.redis_max_connections)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     # Prefix of every Redis key, so several deployments (or test runs) can share one Redis.
     redis_prefix: str = "xobito"
+    # Redis connections per process (the rate limiter's pool; requests wait for a free one).
+    redis_max_connections: int = 64
     admin_key: str | None = None
     whatsapp_provider: Literal["sandbox", "cloud"] = "sandbox"
     graph_base_url: str = "https://graph.facebook.com/v23.0"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -33,6 +34,21 @@ async def test_admits_exactly_the_limit(limiter: RateLimiter) -> None:
     assert {d.limit for d in decisions} == {3}
     for d in decisions[3:]:  # only a refusal says when to come back
         assert 1 <= d.retry_after <= 60
+
+
+async def test_a_burst_larger_than_the_redis_pool_waits_and_counts_exactly(
+    backend: Backend,
+) -> None:
+    if backend.redis_url is None:
+        pytest.skip("Redis runs with the postgres backend only (XOBITO_TEST_BACKEND=postgres)")
+    prefix = f"{backend.redis_prefix}-burst-{uuid.uuid4().hex[:8]}"
+    lim = RateLimiter(backend.redis_url, prefix, max_connections=2)
+    try:
+        decisions = await asyncio.gather(*(lim.hit("token/1", 25, 1) for _ in range(30)))
+        assert sum(d.allowed for d in decisions) == 25
+        assert sorted(d.remaining for d in decisions if d.allowed) == list(range(25))
+    finally:
+        await lim.reset()
 
 
 async def test_keys_are_independent(limiter: RateLimiter) -> None:

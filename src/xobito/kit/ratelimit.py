@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from redis.asyncio import BlockingConnectionPool
 
 from xobito.kit.time import seconds_until_next_month
 
@@ -25,11 +26,24 @@ class Decision:
 
 
 class RateLimiter:
-    def __init__(self, redis_url: str | None = None, prefix: str = "xobito") -> None:
+    def __init__(
+        self, redis_url: str | None = None, prefix: str = "xobito", max_connections: int = 64
+    ) -> None:
+        """``max_connections``: Redis connections of this process; a request finding them
+        all busy waits for one (a burst of hundreds of requests would otherwise open one
+        each, past any limit, and fail)."""
         self.storage: Storage
         if redis_url:
             uri = redis_url.replace("redis://", "async+redis://", 1)
-            self.storage = RedisStorage(uri, implementation="redispy", key_prefix=prefix)
+            pool = BlockingConnectionPool.from_url(
+                redis_url, max_connections=max_connections, timeout=30
+            )
+            self.storage = RedisStorage(
+                uri,
+                implementation="redispy",
+                key_prefix=prefix,
+                connection_pool=pool,  # type: ignore[arg-type]  # limits types options narrowly
+            )
         else:
             self.storage = MemoryStorage()
 
