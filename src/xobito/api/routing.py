@@ -44,8 +44,34 @@ def failure_message(request: Request) -> str:
 
 
 class DatabaseRoute(APIRoute):
+    def direct_call(self) -> Handler | None:
+        """The endpoint as a plain call, when it takes nothing but the request and one
+        ability check (``Ability``): sends, creates, phone validation. FastAPI's dependency
+        solver then has nothing to do but costs ~8 % of a send's CPU (measured); anything
+        with query, path, header or body parameters goes through it as usual.
+        """
+        d = self.dependant
+        if d.path_params or d.query_params or d.header_params or d.cookie_params:
+            return None
+        if d.body_params or len(d.dependencies) != 1 or d.response_param_name:
+            return None
+        check = d.dependencies[0]
+        require = check.call
+        if require is None or getattr(require, "ability", None) is None or check.name is None:
+            return None
+        endpoint, ctx_name, request_name = self.endpoint, check.name, d.request_param_name
+
+        async def call(request: Request) -> Response:
+            kwargs: dict[str, Any] = {ctx_name: await require(request, **request.path_params)}
+            if request_name:
+                kwargs[request_name] = request
+            response: Response = await endpoint(**kwargs)
+            return response
+
+        return call
+
     def get_route_handler(self) -> Handler:
-        original = super().get_route_handler()
+        original = self.direct_call() or super().get_route_handler()
 
         async def handler(request: Request) -> Response:
             state = request.app.state

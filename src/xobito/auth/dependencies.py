@@ -142,6 +142,7 @@ def require(ability: str) -> Callable[..., Awaitable[ApiContext]]:
         return ctx
 
     dependency.__name__ = f"require_{ability.replace('.', '_')}"
+    dependency.ability = ability  # type: ignore[attr-defined]  # read by DatabaseRoute
     return dependency
 
 
