@@ -55,8 +55,12 @@ class Settings(BaseSettings):
     webhook_secret_overlap_hours: float = 24.0
     # Loopback/private/link-local destinations: refused in production unless allowed here.
     webhook_allow_private_urls: bool | None = None
-    db_pool_size: int = 40
-    db_max_overflow: int = 10
+    # PostgreSQL connections per process. No overflow by default: SQLAlchemy closes an
+    # overflow connection whenever it comes back to a full pool, so under a steady load they
+    # are opened and closed all the time (measured at 600 concurrent sends: a new connection,
+    # with its statements prepared again, every ~17 sends).
+    db_pool_size: int = 50
+    db_max_overflow: int = 0
     db_echo: bool = False
 
     @model_validator(mode="after")
