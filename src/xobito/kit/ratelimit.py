@@ -14,6 +14,7 @@ from datetime import datetime
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from redis.asyncio import BlockingConnectionPool
 
+from xobito.kit.coalesce import CoalescingCounter
 from xobito.kit.time import seconds_until_next_month
 
 
@@ -46,17 +47,23 @@ class RateLimiter:
             )
         else:
             self.storage = MemoryStorage()
+        # Redis: concurrent hits of one counter share a round trip (kit/coalesce.py).
+        self._incr = CoalescingCounter(self.storage.incr).incr if redis_url else self._memory_incr
+
+    async def _memory_incr(self, key: str, expiry: int) -> int:
+        return await self.storage.incr(key, expiry)
 
     async def hit(self, key: str, limit: int, decay_minutes: int) -> Decision:
         """Count one request in a fixed window that starts at its first hit (Laravel's throttle).
 
-        One storage round trip per admitted request: the counter's atomic increment (INCR and
-        EXPIRE in one Lua call on Redis) tells how many remain; the window's expiry is read
+        At most one storage round trip per admitted request (concurrent ones share theirs):
+        the counter's atomic increment (INCRBY and EXPIRE in one Lua call on Redis) tells how
+        many remain; the window's expiry is read
         only to answer a refusal. The counter is keyed by window, not by the allowed amount,
         so changing ``rate_limit_max`` keeps the requests already counted in this window.
         """
         window_key = f"rate/{key}/{decay_minutes}m"
-        used = await self.storage.incr(window_key, decay_minutes * 60)
+        used = await self._incr(window_key, decay_minutes * 60)
         if used <= limit:
             return Decision(True, limit, limit - used, 0)
         reset_at = await self.storage.get_expiry(window_key)
@@ -68,7 +75,7 @@ class RateLimiter:
         month_key = f"quota/{key}/{now:%Y-%m}"
         ttl = seconds_until_next_month(now)
         # One extra day of expiry so a clock skew between processes cannot reset it early.
-        used = await self.storage.incr(month_key, ttl + 86_400)
+        used = await self._incr(month_key, ttl + 86_400)
         return Decision(used <= quota, quota, max(0, quota - used), ttl)
 
     async def reset(self) -> None:
