@@ -124,6 +124,12 @@ class SendRepository:
         self.session = session
         self.workspace_id = workspace_id
 
+    @property
+    def on_driver(self) -> bool:
+        """Whether the hot statements run on the driver connection (PostgreSQL)."""
+        bind = self.session.bind
+        return bind is not None and bind.dialect.name == "postgresql"
+
     async def recipient(self, phone: str) -> Recipient | None:
         """The contact with this (E.164) number and its chat, in one round trip."""
         async with driver_connection(self.session) as driver:
@@ -155,12 +161,11 @@ class SendRepository:
         now: datetime,
         event: OutboxEntry | None,
         jobs: list[QueuedJob],
-    ) -> bool:
-        """PostgreSQL: write the outcome in one autocommitted statement; False elsewhere
-        (the caller writes through the session instead)."""
+    ) -> None:
+        """PostgreSQL (``on_driver``): write the outcome in one statement, committed on its
+        own unless the session is in a transaction (then it commits with it)."""
         async with driver_connection(self.session) as driver:
-            if driver is None:
-                return False
+            assert driver is not None, "record_alone needs PostgreSQL (see on_driver)"
             await driver.fetchval(
                 RECORD_SQL,
                 self.workspace_id,
@@ -187,7 +192,6 @@ class SendRepository:
                 [orjson.dumps(job.payload).decode() for job in jobs],
                 [job.run_at for job in jobs],
             )
-        return True
 
     async def touch_chat(self, chat_id: int, now: datetime) -> None:
         stmt = (

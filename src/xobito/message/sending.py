@@ -121,14 +121,14 @@ class Sender:
 
     async def _store(self, message: OutboundMessage, now: datetime, jobs: list[QueuedJob]) -> None:
         """The message, its chat's activity, its outbox event and any simulation jobs."""
-        if self.commit_alone:
+        if self.commit_alone and self.sends.on_driver:
             name, body = message_event(message)
             targets = await EndpointRepository(self.session, self.workspace_id).subscribed(name)
             event = None
             if targets:
                 event = OutboxEntry(new_event_id(), name, orjson.dumps(body), targets)
-            if await self.sends.record_alone(message, now, event, jobs):
-                return
+            await self.sends.record_alone(message, now, event, jobs)
+            return
         await self.messages.add(message.as_model())
         await emit_message(self.session, message)
         await self.sends.touch_chat(message.chat_id, now)
