@@ -161,7 +161,10 @@ async def test_a_meta_failure_stores_nothing(
     cloud.fail_next(1, code=190, endpoint="message_templates")
     r = await messaging.sync(ct.tenant)
     assert r.status_code == 500
-    assert r.json() == {"status": "error", "message": "Failed to sync templates"}
+    body = r.json()
+    assert body["status"] == "error" and body["message"] == "Failed to sync templates"
+    [reason] = body["errors"]["whatsapp"]
+    assert reason.startswith("190: ") and "access token" in reason
     assert await all_templates(client, ct.tenant) == []
 
 

@@ -98,6 +98,19 @@ class UnexpectedFailure(XobitoError):
     status_code = 500
 
 
+class UpstreamFailure(XobitoError):
+    """Meta refused or failed: 500 with what it said, as a refused send answers (spec §8)."""
+
+    status_code = 500
+
+    def __init__(self, message: str, errors: dict[str, list[str]]) -> None:
+        super().__init__(message)
+        self.errors = errors
+
+    def body(self) -> dict[str, Any]:
+        return {"status": "error", "message": self.message, "errors": self.errors}
+
+
 class ReplayResponse(Exception):
     """Raised to answer with a stored idempotent response instead of doing the work again."""
 

@@ -15,7 +15,7 @@ from xobito.kit.multipart import FilePart, is_multipart, read_form
 from xobito.kit.openapi import MESSAGE_STATUS, SENT_MESSAGE, api_responses, route_doc
 from xobito.kit.responses import JSONResponse, success
 from xobito.message.schemas import MediaIn, SendIn, TemplateIn
-from xobito.message.sending import SendOutcome, describe
+from xobito.message.sending import SendOutcome
 from xobito.message.service import MessageService
 from xobito.message.uploads import LARGEST_UPLOAD
 
@@ -51,7 +51,7 @@ def answer(request: Request, outcome: SendOutcome, message: str) -> Response:
         {
             "status": "error",
             "message": "Failed to send message",
-            "errors": {"whatsapp": [describe(outcome.error)]},
+            "errors": {"whatsapp": [outcome.error.describe()]},
         },
         status_code=500,
     )

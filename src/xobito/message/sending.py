@@ -36,11 +36,6 @@ SENT, FAILED = SENDS.labels("sent"), SENDS.labels("failed")
 Payload = dict[str, Any] | Callable[[], Awaitable[dict[str, Any]]]
 
 
-def describe(error: WhatsAppError) -> str:
-    """``"<Meta code>: <Meta message>"``; just the message when there is no code (network)."""
-    return str(error) if error.code is not None else error.message
-
-
 @dataclass
 class SendOutcome:
     message: OutboundMessage
@@ -106,7 +101,7 @@ class Sender:
             message.status = "failed"
             message.failed_at = now
             message.error_code = error.code
-            message.error_message = describe(error)
+            message.error_message = error.describe()
             message.response = error.raw or None
             FAILED.inc()
         simulate = error is None and getattr(provider, "simulates_statuses", False)

@@ -7,11 +7,14 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.connection.service import NOT_CONNECTED, ConnectionService
-from xobito.kit.errors import NotFound, ValidationFailed
+from xobito.kit.errors import NotFound, UpstreamFailure, ValidationFailed
 from xobito.models import Template
 from xobito.template.repository import TemplateRepository
 from xobito.template.schemas import from_meta
 from xobito.whatsapp.base import WhatsAppProvider
+from xobito.whatsapp.errors import WhatsAppError
+
+SYNC_FAILED = "Failed to sync templates"
 
 
 class TemplateService:
@@ -34,7 +37,10 @@ class TemplateService:
         link = await ConnectionService(self.session).link(self.workspace_id)
         if link is None:
             raise ValidationFailed({"whatsapp": [NOT_CONNECTED]})
-        remote = await providers[link.provider].list_templates(link.info)
+        try:
+            remote = await providers[link.provider].list_templates(link.info)
+        except WhatsAppError as exc:
+            raise UpstreamFailure(SYNC_FAILED, {"whatsapp": [exc.describe()]}) from exc
         created = updated = 0
         for meta in remote:
             values = from_meta(meta)

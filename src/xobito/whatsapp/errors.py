@@ -57,6 +57,10 @@ class WhatsAppError(Exception):
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
 
+    def describe(self) -> str:
+        """``"<Meta code>: <Meta message>"``; just the message without a code (network)."""
+        return str(self) if self.code is not None else self.message
+
     def __repr__(self) -> str:
         return (
             f"WhatsAppError(code={self.code!r}, http_status={self.http_status!r}, "
