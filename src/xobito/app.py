@@ -18,7 +18,9 @@ from xobito.connection.router import router as whatsapp_router
 from xobito.contact.router import router as contacts_router
 from xobito.health.router import router as health_router
 from xobito.idempotency.service import IdempotencyService
+from xobito.inbound.repository import InboxWriter
 from xobito.inbound.router import router as inbound_router
+from xobito.inbound.signing import WebhookSigners
 from xobito.jobs.handlers import HANDLERS, process_inbox
 from xobito.jobs.worker import Worker
 from xobito.kit.db import make_engine, make_read_sessionmaker, make_sessionmaker
@@ -98,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.read_sessionmaker = make_read_sessionmaker(engine)
     app.state.limiter = limiter
+    app.state.webhook_signers = WebhookSigners(app.state.read_sessionmaker)
+    app.state.inbox_writer = InboxWriter(engine)
     app.state.authenticator = Authenticator(settings, limiter)
     app.state.idempotency = IdempotencyService(app.state.sessionmaker, settings)
     app.state.providers = make_providers(settings)
