@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -12,13 +13,19 @@ from xobito.connection.repository import ConnectionRepository
 from xobito.inbound.parsing import Inbound, parse_message, profile_names, timestamp
 from xobito.jobs.repository import JobRepository
 from xobito.kit.phone import to_e164
+from xobito.kit.time import utcnow
 from xobito.message.recipient import RecipientResolver
-from xobito.message.repository import ChatRepository, MessageRepository
+from xobito.message.repository import (
+    ChatRepository,
+    MessageRepository,
+    MessageState,
+    MessageStates,
+)
 from xobito.message.statemachine import applies
 from xobito.models import Message, Workspace
 from xobito.template.repository import set_status_by_meta_id
 from xobito.template.schemas import STATUSES as TEMPLATE_STATUSES
-from xobito.webhook.events import emit_message, emit_received
+from xobito.webhook.events import emit_many, emit_message, emit_received, message_event
 from xobito.workspace.schemas import WorkspaceInfo
 
 log = structlog.get_logger("xobito.inbound")
@@ -31,43 +38,142 @@ TIMESTAMP_FIELD = {
 }
 
 
+Op = tuple[Any, ...]  # ("status", ws, status) | ("message", ws, number, Inbound, name) | ...
+
+
+def move(message: Message | MessageState, status: dict[str, Any]) -> bool:
+    """Apply one status to a message in memory (spec §8.7); whether it moved."""
+    new = status.get("status")
+    if not isinstance(new, str) or not applies(message.status, new):
+        return False
+    when = timestamp(status.get("timestamp"))
+    message.status = new
+    setattr(message, TIMESTAMP_FIELD[new], when)
+    if new == "read" and message.delivered_at is None:
+        message.delivered_at = when
+    if new == "failed":
+        errors = status.get("errors") or [{}]
+        ok = isinstance(errors, list) and errors and isinstance(errors[0], dict)
+        first = errors[0] if ok else {}
+        message.error_code = first.get("code") if isinstance(first.get("code"), int) else None
+        message.error_message = f"{first.get('code')}: {first.get('title') or 'failed'}"
+    return True
+
+
+class StatusBatch:
+    """The statuses of a batch of bodies, applied in memory to messages locked up front.
+
+    Events are queued in order and written before anything else the batch does (so the
+    outbox holds them in the same order as one body at a time would); the moved messages
+    are written back once, at the end.
+    """
+
+    def __init__(self, session: AsyncSession, states: dict[str, MessageState]) -> None:
+        self.session = session
+        self.states = states
+        self.moved: dict[int, MessageState] = {}
+        self.events: list[tuple[int, str, dict[str, Any]]] = []
+        self.created: dict[str, int] = {}  # inbound messages stored by this batch: wamid -> ws
+
+    def apply(self, workspace_id: int, status: dict[str, Any]) -> None:
+        wamid, new = status.get("id"), status.get("status")
+        if not isinstance(wamid, str) or not isinstance(new, str):
+            return
+        message = self.states.get(wamid)
+        if message is None or message.workspace_id != workspace_id:
+            if self.created.get(wamid) == workspace_id:
+                return  # an inbound message this batch stored: statuses never move it
+            unknown_status(self.session, workspace_id, status)
+            return
+        if move(message, status):
+            self.moved[message.id] = message
+            name, body = message_event(message)
+            self.events.append((workspace_id, name, body))
+
+    async def emit(self) -> None:
+        if self.events:
+            await emit_many(self.session, self.events)
+            self.events = []
+
+    async def finish(self) -> None:
+        await self.emit()
+        await MessageStates(self.session).save(list(self.moved.values()), utcnow())
+
+
+def unknown_status(session: AsyncSession, workspace_id: int, status: dict[str, Any]) -> None:
+    """The send that produced this wamid may not have committed yet: look again later."""
+    JobRepository(session).enqueue(
+        UNKNOWN_STATUS_JOB,
+        {"workspace_id": workspace_id, "status": status},
+        delay=2,
+        max_attempts=5,
+    )
+
+
 class InboundProcessor:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.connections = ConnectionRepository(session)
 
     async def process(self, body: bytes) -> None:
-        payload = orjson.loads(body)
-        if not isinstance(payload, dict):
-            return
-        for entry in payload.get("entry") or []:
-            if not isinstance(entry, dict):
-                continue
-            for change in entry.get("changes") or []:
-                if isinstance(change, dict) and isinstance(change.get("value"), dict):
-                    await self._change(
-                        str(entry.get("id", "")), change.get("field"), change["value"]
-                    )
+        await self.process_many([body])
 
-    async def _change(self, waba_id: str, field: Any, value: dict[str, Any]) -> None:
+    async def process_many(self, bodies: Sequence[bytes]) -> None:
+        """Stored webhook bodies, in order, in the caller's transaction.
+
+        The statuses' messages are locked and loaded in one query, moved in memory and
+        saved in bulk (``StatusBatch``); inbound messages and template updates run one by
+        one in between, after the events of the statuses before them were written.
+        """
+        ops: list[Op] = []
+        for body in bodies:
+            payload = orjson.loads(body)
+            if not isinstance(payload, dict):
+                continue
+            for entry in payload.get("entry") or []:
+                if not isinstance(entry, dict):
+                    continue
+                for change in entry.get("changes") or []:
+                    if isinstance(change, dict) and isinstance(change.get("value"), dict):
+                        ops += await self._ops(
+                            str(entry.get("id", "")), change.get("field"), change["value"]
+                        )
+        wamids = {op[2].get("id") for op in ops if op[0] == "status"}
+        states = await MessageStates(self.session).lock({w for w in wamids if isinstance(w, str)})
+        batch = StatusBatch(self.session, states)
+        for op in ops:
+            if op[0] == "status":
+                batch.apply(op[1], op[2])
+                continue
+            await batch.emit()
+            if op[0] == "template":
+                await self._template_status(op[1], op[2])
+                continue
+            message = await self.message(op[1], op[2], op[3], op[4])
+            if message is not None and message.wamid is not None:
+                batch.created[message.wamid] = op[1]
+        await batch.finish()
+
+    async def _ops(self, waba_id: str, field: Any, value: dict[str, Any]) -> list[Op]:
         if field == "message_template_status_update":
-            await self._template_status(waba_id, value)
-            return
+            return [("template", waba_id, value)]
         if field != "messages":
-            return
+            return []
         number = str((value.get("metadata") or {}).get("phone_number_id", ""))
         workspace_id = await self.connections.owner_of(number) if number else None
         if workspace_id is None:
             log.info("inbound_unknown_number", phone_number_id=number)
-            return
+            return []
+        ops: list[Op] = []
         names = profile_names(value)
         for raw in value.get("messages") or []:
             parsed = parse_message(raw) if isinstance(raw, dict) else None
             if parsed is not None:
-                await self.message(workspace_id, number, parsed, names.get(parsed.wa_id))
+                ops.append(("message", workspace_id, number, parsed, names.get(parsed.wa_id)))
         for status in value.get("statuses") or []:
             if isinstance(status, dict):
-                await self.status(workspace_id, status)
+                ops.append(("status", workspace_id, status))
+        return ops
 
     async def _workspace(self, workspace_id: int) -> WorkspaceInfo:
         ws = await self.session.get(Workspace, workspace_id)
@@ -117,30 +223,10 @@ class InboundProcessor:
         message = await MessageRepository(self.session, workspace_id).by_wamid(wamid, lock=True)
         if message is None:
             if retry_unknown:
-                # The send that produced this wamid may not have committed yet: look again later.
-                JobRepository(self.session).enqueue(
-                    UNKNOWN_STATUS_JOB,
-                    {"workspace_id": workspace_id, "status": status},
-                    delay=2,
-                    max_attempts=5,
-                )
+                unknown_status(self.session, workspace_id, status)
             return False
-        if not applies(message.status, new):
+        if not move(message, status):
             return False
-        when = timestamp(status.get("timestamp"))
-        message.status = new
-        setattr(message, TIMESTAMP_FIELD[new], when)
-        if new == "read" and message.delivered_at is None:
-            message.delivered_at = when
-        if new == "failed":
-            errors = status.get("errors") or [{}]
-            first = (
-                errors[0]
-                if isinstance(errors, list) and errors and isinstance(errors[0], dict)
-                else {}
-            )
-            message.error_code = first.get("code") if isinstance(first.get("code"), int) else None
-            message.error_message = f"{first.get('code')}: {first.get('title') or 'failed'}"
         await emit_message(self.session, message)
         return True
 

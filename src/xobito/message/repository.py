@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.kit.repository import ScopedRepository
 from xobito.models import Chat, Message
@@ -22,6 +27,61 @@ class MessageRepository(ScopedRepository[Message]):
     async def wamid_exists(self, wamid: str) -> bool:
         stmt = select(Message.id).where(Message.wamid == wamid).limit(1)
         return (await self.session.execute(stmt)).first() is not None
+
+
+@dataclass(slots=True)
+class MessageState:
+    """What a status update reads and writes of a message (no ORM object: a batch of
+    statuses loads, moves and saves these in bulk)."""
+
+    id: int
+    workspace_id: int
+    wamid: str
+    status: str
+    contact_id: int | None
+    phone: str
+    text: str | None
+    type: str
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    read_at: datetime | None
+    failed_at: datetime | None
+    error_code: int | None
+    error_message: str | None
+
+
+STATE_COLUMNS = [getattr(Message, name) for name in MessageState.__slots__]
+SAVED = ("status", "sent_at", "delivered_at", "read_at", "failed_at", "error_code", "error_message")
+
+
+class MessageStates:
+    """Delivery states of messages of any workspace, by wamid (the inbox worker's batches)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def lock(self, wamids: Collection[str]) -> dict[str, MessageState]:
+        """The messages with these wamids, locked ``FOR UPDATE`` (in id order, so that
+        concurrent batches never deadlock on each other) until the transaction ends."""
+        if not wamids:
+            return {}
+        stmt = (
+            select(*STATE_COLUMNS)
+            .where(Message.wamid.in_(list(wamids)))
+            .order_by(Message.id)
+            .with_for_update()
+        )
+        rows = (await self.session.execute(stmt)).all()
+        return {row.wamid: MessageState(*row) for row in rows}
+
+    async def save(self, states: Sequence[MessageState], now: datetime) -> None:
+        """Write the states back: one executemany UPDATE by primary key."""
+        if states:
+            rows = [
+                {"id": m.id, "updated_at": now, **{name: getattr(m, name) for name in SAVED}}
+                for m in states
+            ]
+            await self.session.execute(update(Message), rows)
 
 
 class ChatRepository(ScopedRepository[Chat]):

@@ -7,6 +7,7 @@ a rolled-back change has none. Workspaces with no subscribed endpoint write noth
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.kit.time import utcnow
 from xobito.models import Message, WebhookDelivery, WebhookEvent
-from xobito.webhook.repository import EndpointRepository
+from xobito.webhook.repository import EndpointRepository, EventRepository
 from xobito.webhook.schemas import MODELS
 
 
@@ -83,6 +84,13 @@ async def emit_crud(
 
 async def emit_message(session: AsyncSession, message: Message) -> None:
     """``message.sent|delivered|read|failed`` for an outbound message's current status."""
+    name, body = message_event(message)
+    await emit(session, message.workspace_id, name, name, body)
+
+
+def message_event(message: Any) -> tuple[str, dict[str, Any]]:
+    """The event name and body of a message's current status (a ``Message``, or any object
+    with its attributes, such as a batch's ``MessageState``)."""
     name = f"message.{message.status}"
     data: dict[str, Any] = {
         "message_id": message.wamid,
@@ -101,7 +109,31 @@ async def emit_message(session: AsyncSession, message: Message) -> None:
         "data": data,
         "timestamp": _timestamp(utcnow()),
     }
-    await emit(session, message.workspace_id, name, name, body)
+    return name, body
+
+
+async def emit_many(
+    session: AsyncSession, events: Sequence[tuple[int, str, dict[str, Any]]]
+) -> None:
+    """``emit`` for many ``(workspace_id, event name, body)`` (the topic is the name), in
+    order, with one INSERT for the events and one for their deliveries."""
+    listening: dict[tuple[int, str], list[int]] = {}
+    records: list[tuple[dict[str, Any], list[int]]] = []
+    for workspace_id, name, body in events:
+        key = (workspace_id, name)
+        if key not in listening:
+            listening[key] = await EndpointRepository(session, workspace_id).subscribed(name)
+        if listening[key]:
+            record = {
+                "workspace_id": workspace_id,
+                "event_id": new_event_id(),
+                "event": name,
+                "topic": name,
+                "body": orjson.dumps(body),
+            }
+            records.append((record, listening[key]))
+    if records:
+        await EventRepository(session).add_many(records, utcnow())
 
 
 async def emit_received(session: AsyncSession, message: Message) -> None:
