@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,6 +23,7 @@ from xobito.inbound.signing import WebhookSigners
 from xobito.jobs.handlers import HANDLERS, process_inbox
 from xobito.jobs.worker import Worker
 from xobito.kit.db import make_engine, make_read_sessionmaker, make_sessionmaker
+from xobito.kit.gc import tune_gc
 from xobito.kit.logging import configure_logging
 from xobito.kit.metrics import MetricsMiddleware
 from xobito.kit.query import CleanQueryMiddleware
@@ -58,11 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings)
     configure_shared_caches(settings.auth_cache_seconds)
     if settings.env != "testing":
-        # The app's long-lived objects never need collecting: take them out of the GC's
-        # generations, and collect young objects less often (measured -12 % CPU per send).
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(50_000, 20, 100)
+        tune_gc()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

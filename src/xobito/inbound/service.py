@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -10,6 +11,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.connection.repository import ConnectionRepository
+from xobito.contact.repository import ContactRepository
 from xobito.inbound.parsing import Inbound, parse_message, profile_names, timestamp
 from xobito.jobs.repository import JobRepository
 from xobito.kit.phone import to_e164
@@ -20,9 +22,10 @@ from xobito.message.repository import (
     MessageRepository,
     MessageState,
     MessageStates,
+    stored_wamids,
 )
 from xobito.message.statemachine import applies
-from xobito.models import Message, Workspace
+from xobito.models import Chat, Contact, Message, Workspace
 from xobito.template.repository import set_status_by_meta_id
 from xobito.template.schemas import STATUSES as TEMPLATE_STATUSES
 from xobito.webhook.events import emit_many, emit_message, emit_received, message_event
@@ -110,6 +113,19 @@ def unknown_status(session: AsyncSession, workspace_id: int, status: dict[str, A
     )
 
 
+def sender_phone(m: Inbound) -> str:
+    return to_e164(m.wa_id) or "+" + "".join(c for c in m.wa_id if c.isdigit())[:19]
+
+
+@dataclass
+class Senders:
+    """A batch's look-ups for its inbound messages (``InboundProcessor._senders``)."""
+
+    stored: set[str]  # wamids stored already, or by this batch
+    contacts: dict[tuple[int, str], Contact] = field(default_factory=dict)  # (ws, phone)
+    chats: dict[tuple[int, int], Chat] = field(default_factory=dict)  # (ws, contact id)
+
+
 class InboundProcessor:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -138,6 +154,7 @@ class InboundProcessor:
                         ops += await self._ops(
                             str(entry.get("id", "")), change.get("field"), change["value"]
                         )
+        senders = await self._senders([op for op in ops if op[0] == "message"])
         wamids = {op[2].get("id") for op in ops if op[0] == "status"}
         states = await MessageStates(self.session).lock({w for w in wamids if isinstance(w, str)})
         batch = StatusBatch(self.session, states)
@@ -149,7 +166,7 @@ class InboundProcessor:
             if op[0] == "template":
                 await self._template_status(op[1], op[2])
                 continue
-            message = await self.message(op[1], op[2], op[3], op[4])
+            message = await self.message(op[1], op[2], op[3], op[4], senders)
             if message is not None and message.wamid is not None:
                 batch.created[message.wamid] = op[1]
         await batch.finish()
@@ -180,22 +197,48 @@ class InboundProcessor:
         assert ws is not None
         return WorkspaceInfo.of(ws)
 
+    async def _senders(self, inbound: list[Op]) -> Senders:
+        """What the batch's inbound messages need, in one query each: which wamids are
+        stored already, and the senders' contacts and chats (per workspace)."""
+        senders = Senders(await stored_wamids(self.session, {op[3].wamid for op in inbound}))
+        phones: dict[int, set[str]] = {}
+        for op in inbound:
+            phones.setdefault(op[1], set()).add(sender_phone(op[3]))
+        for workspace_id, numbers in phones.items():
+            found = await ContactRepository(self.session, workspace_id).by_phones(numbers)
+            ids = [c.id for c in found.values()]
+            chats = await ChatRepository(self.session, workspace_id).for_contacts(ids)
+            senders.contacts.update(((workspace_id, p), c) for p, c in found.items())
+            senders.chats.update(((workspace_id, c), chat) for c, chat in chats.items())
+        return senders
+
     async def message(
-        self, workspace_id: int, number: str, m: Inbound, profile_name: str | None
+        self,
+        workspace_id: int,
+        number: str,
+        m: Inbound,
+        profile_name: str | None,
+        senders: Senders,
     ) -> Message | None:
-        messages = MessageRepository(self.session, workspace_id)
-        if await messages.wamid_exists(m.wamid):
+        """Store one inbound message (written with the session's next flush)."""
+        if m.wamid in senders.stored:
             return None  # Meta redelivered it
-        phone = to_e164(m.wa_id) or "+" + "".join(c for c in m.wa_id if c.isdigit())[:19]
-        resolver = RecipientResolver(self.session, await self._workspace(workspace_id))
-        contact = await resolver.for_inbound(phone, profile_name)
-        chats = ChatRepository(self.session, workspace_id)
-        chat = await chats.ensure(contact.id)
+        phone = sender_phone(m)
+        contact = senders.contacts.get((workspace_id, phone))
+        if contact is None:
+            resolver = RecipientResolver(self.session, await self._workspace(workspace_id))
+            contact = await resolver.for_inbound(phone, profile_name)
+            senders.contacts[(workspace_id, phone)] = contact
+        chat = senders.chats.get((workspace_id, contact.id))
+        if chat is None:
+            chat = await ChatRepository(self.session, workspace_id).ensure(contact.id)
+            senders.chats[(workspace_id, contact.id)] = chat
         if chat.last_inbound_at is None or chat.last_inbound_at < m.received_at:
             chat.last_inbound_at = m.received_at
         if chat.last_message_at is None or chat.last_message_at < m.received_at:
             chat.last_message_at = m.received_at
         message = Message(
+            workspace_id=workspace_id,
             chat_id=chat.id,
             contact_id=contact.id,
             wamid=m.wamid,
@@ -209,7 +252,8 @@ class InboundProcessor:
             context_message_id=m.context_message_id,
             received_at=m.received_at,
         )
-        message = await messages.add(message)
+        self.session.add(message)
+        senders.stored.add(m.wamid)
         await emit_received(self.session, message)
         return message
 

@@ -54,6 +54,14 @@ STATE_COLUMNS = [getattr(Message, name) for name in MessageState.__slots__]
 SAVED = ("status", "sent_at", "delivered_at", "read_at", "failed_at", "error_code", "error_message")
 
 
+async def stored_wamids(session: AsyncSession, wamids: Collection[str]) -> set[str]:
+    """Which of these wamids a message (of any workspace) already has."""
+    if not wamids:
+        return set()
+    stmt = select(Message.wamid).where(Message.wamid.in_(list(wamids)))
+    return {w for w in (await session.execute(stmt)).scalars().all() if w is not None}
+
+
 class MessageStates:
     """Delivery states of messages of any workspace, by wamid (the inbox worker's batches)."""
 
@@ -97,6 +105,14 @@ class ChatRepository(ScopedRepository[Chat]):
         if chat is not None:
             memo[contact_id] = chat
         return chat
+
+    async def for_contacts(self, contact_ids: Collection[int]) -> dict[int, Chat]:
+        """The chats of these contacts (those that have one), in one query."""
+        if not contact_ids:
+            return {}
+        stmt = self.select().where(Chat.contact_id.in_(list(contact_ids)))
+        chats: Sequence[Chat] = (await self.session.execute(stmt)).scalars().all()
+        return {chat.contact_id: chat for chat in chats}
 
     async def ensure(self, contact_id: int, known: Chat | None = None) -> Chat:
         """The contact's chat, created if missing (``known``: already looked up)."""
