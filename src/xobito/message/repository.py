@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,6 +53,12 @@ class MessageState:
 
 STATE_COLUMNS = [getattr(Message, name) for name in MessageState.__slots__]
 SAVED = ("status", "sent_at", "delivered_at", "read_at", "failed_at", "error_code", "error_message")
+_TABLE = cast(Table, Message.__table__)
+SAVE_STATES = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("m_id"))
+    .values({n: bindparam(f"m_{n}", type_=_TABLE.c[n].type) for n in (*SAVED, "updated_at")})
+)
 
 
 async def stored_wamids(session: AsyncSession, wamids: Collection[str]) -> set[str]:
@@ -83,13 +90,14 @@ class MessageStates:
         return {row.wamid: MessageState(*row) for row in rows}
 
     async def save(self, states: Sequence[MessageState], now: datetime) -> None:
-        """Write the states back: one executemany UPDATE by primary key."""
+        """Write the states back: one executemany UPDATE by primary key (Core: the ORM's
+        bulk UPDATE costs several times more per row)."""
         if states:
             rows = [
-                {"id": m.id, "updated_at": now, **{name: getattr(m, name) for name in SAVED}}
+                {"m_id": m.id, "m_updated_at": now, **{f"m_{n}": getattr(m, n) for n in SAVED}}
                 for m in states
             ]
-            await self.session.execute(update(Message), rows)
+            await self.session.execute(SAVE_STATES, rows)
 
 
 class ChatRepository(ScopedRepository[Chat]):
