@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import orjson
@@ -28,7 +29,7 @@ from xobito.message.statemachine import applies
 from xobito.models import Chat, Contact, Message, Workspace
 from xobito.template.repository import set_status_by_meta_id
 from xobito.template.schemas import STATUSES as TEMPLATE_STATUSES
-from xobito.webhook.events import emit_many, emit_message, emit_received, message_event
+from xobito.webhook.events import emit_many, emit_message, emit_received, message_body
 from xobito.workspace.schemas import WorkspaceInfo
 
 log = structlog.get_logger("xobito.inbound")
@@ -75,7 +76,7 @@ class StatusBatch:
         self.session = session
         self.states = states
         self.moved: dict[int, MessageState] = {}
-        self.events: list[tuple[int, str, dict[str, Any]]] = []
+        self.events: list[tuple[int, str, Callable[[], dict[str, Any]]]] = []
         self.created: dict[str, int] = {}  # inbound messages stored by this batch: wamid -> ws
 
     def apply(self, workspace_id: int, status: dict[str, Any]) -> None:
@@ -90,8 +91,9 @@ class StatusBatch:
             return
         if move(message, status):
             self.moved[message.id] = message
-            name, body = message_event(message)
-            self.events.append((workspace_id, name, body))
+            # The body is only built if an endpoint listens: keep the state it must show.
+            body = partial(message_body, replace(message))
+            self.events.append((workspace_id, f"message.{message.status}", body))
 
     async def emit(self) -> None:
         if self.events:
@@ -192,10 +194,14 @@ class InboundProcessor:
                 ops.append(("status", workspace_id, status))
         return ops
 
-    async def _workspace(self, workspace_id: int) -> WorkspaceInfo:
-        ws = await self.session.get(Workspace, workspace_id)
-        assert ws is not None
-        return WorkspaceInfo.of(ws)
+    async def _resolver(self, workspace_id: int) -> RecipientResolver:
+        """One per workspace and processor (a batch): its look-ups are made once."""
+        resolvers: dict[int, RecipientResolver] = self.__dict__.setdefault("_resolvers", {})
+        if workspace_id not in resolvers:
+            ws = await self.session.get(Workspace, workspace_id)
+            assert ws is not None
+            resolvers[workspace_id] = RecipientResolver(self.session, WorkspaceInfo.of(ws))
+        return resolvers[workspace_id]
 
     async def _senders(self, inbound: list[Op]) -> Senders:
         """What the batch's inbound messages need, in one query each: which wamids are
@@ -225,13 +231,16 @@ class InboundProcessor:
             return None  # Meta redelivered it
         phone = sender_phone(m)
         contact = senders.contacts.get((workspace_id, phone))
-        if contact is None:
-            resolver = RecipientResolver(self.session, await self._workspace(workspace_id))
-            contact = await resolver.for_inbound(phone, profile_name)
+        created = False
+        if contact is None:  # not there when the batch looked
+            resolver = await self._resolver(workspace_id)
+            contact, created = await resolver.for_inbound(phone, profile_name, looked_up=True)
             senders.contacts[(workspace_id, phone)] = contact
         chat = senders.chats.get((workspace_id, contact.id))
         if chat is None:
-            chat = await ChatRepository(self.session, workspace_id).ensure(contact.id)
+            chats = ChatRepository(self.session, workspace_id)
+            # A contact created by this transaction has no chat yet: nobody else can see it.
+            chat = await (chats.create(contact.id) if created else chats.ensure(contact.id))
             senders.chats[(workspace_id, contact.id)] = chat
         if chat.last_inbound_at is None or chat.last_inbound_at < m.received_at:
             chat.last_inbound_at = m.received_at

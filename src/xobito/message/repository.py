@@ -127,6 +127,10 @@ class ChatRepository(ScopedRepository[Chat]):
         chat = known if known is not None else await self.for_contact(contact_id)
         if chat is not None:
             return chat
+        return await self.create(contact_id)
+
+    async def create(self, contact_id: int) -> Chat:
+        """A new chat for the contact, or the one created concurrently."""
         try:
             async with self.session.begin_nested():
                 return await self.add(Chat(contact_id=contact_id))

@@ -7,7 +7,7 @@ a rolled-back change has none. Workspaces with no subscribed endpoint write noth
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,13 +84,13 @@ async def emit_crud(
 
 async def emit_message(session: AsyncSession, message: Message) -> None:
     """``message.sent|delivered|read|failed`` for an outbound message's current status."""
-    name, body = message_event(message)
-    await emit(session, message.workspace_id, name, name, body)
+    name = f"message.{message.status}"
+    await emit(session, message.workspace_id, name, name, message_body(message))
 
 
-def message_event(message: Any) -> tuple[str, dict[str, Any]]:
-    """The event name and body of a message's current status (a ``Message``, or any object
-    with its attributes, such as a batch's ``MessageState``)."""
+def message_body(message: Any) -> dict[str, Any]:
+    """The body of ``message.<status>`` for a message's current status (a ``Message``, or
+    any object with its attributes, such as a batch's ``MessageState``)."""
     name = f"message.{message.status}"
     data: dict[str, Any] = {
         "message_id": message.wamid,
@@ -103,20 +103,20 @@ def message_event(message: Any) -> tuple[str, dict[str, Any]]:
     }
     if message.status == "sent":
         data["type"] = message.type
-    body = {
+    return {
         "event": name,
         "model": "WhatsAppMessage",
         "data": data,
         "timestamp": _timestamp(utcnow()),
     }
-    return name, body
 
 
 async def emit_many(
-    session: AsyncSession, events: Sequence[tuple[int, str, dict[str, Any]]]
+    session: AsyncSession, events: Sequence[tuple[int, str, Callable[[], dict[str, Any]]]]
 ) -> None:
-    """``emit`` for many ``(workspace_id, event name, body)`` (the topic is the name), in
-    order, with one INSERT for the events and one for their deliveries."""
+    """``emit`` for many ``(workspace_id, event name, body maker)`` (the topic is the name),
+    in order, with one INSERT for the events and one for their deliveries. A body is only
+    made for an event some endpoint listens to."""
     listening: dict[tuple[int, str], list[int]] = {}
     records: list[tuple[dict[str, Any], list[int]]] = []
     for workspace_id, name, body in events:
@@ -129,7 +129,7 @@ async def emit_many(
                 "event_id": new_event_id(),
                 "event": name,
                 "topic": name,
-                "body": orjson.dumps(body),
+                "body": orjson.dumps(body()),
             }
             records.append((record, listening[key]))
     if records:
