@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import structlog
@@ -42,7 +42,24 @@ TIMESTAMP_FIELD = {
 }
 
 
-Op = tuple[Any, ...]  # ("status", ws, status) | ("message", ws, number, Inbound, name) | ...
+class StatusOp(NamedTuple):
+    workspace_id: int
+    status: dict[str, Any]
+
+
+class MessageOp(NamedTuple):
+    workspace_id: int
+    number: str  # our phone_number_id it was sent to
+    inbound: Inbound
+    profile_name: str | None
+
+
+class TemplateOp(NamedTuple):
+    waba_id: str
+    value: dict[str, Any]
+
+
+Op = StatusOp | MessageOp | TemplateOp  # one change of a stored body, in order
 
 
 def move(message: Message | MessageState, status: dict[str, Any]) -> bool:
@@ -156,26 +173,26 @@ class InboundProcessor:
                         ops += await self._ops(
                             str(entry.get("id", "")), change.get("field"), change["value"]
                         )
-        senders = await self._senders([op for op in ops if op[0] == "message"])
-        wamids = {op[2].get("id") for op in ops if op[0] == "status"}
+        senders = await self._senders([op for op in ops if isinstance(op, MessageOp)])
+        wamids = {op.status.get("id") for op in ops if isinstance(op, StatusOp)}
         states = await MessageStates(self.session).lock({w for w in wamids if isinstance(w, str)})
         batch = StatusBatch(self.session, states)
         for op in ops:
-            if op[0] == "status":
-                batch.apply(op[1], op[2])
+            if isinstance(op, StatusOp):
+                batch.apply(op.workspace_id, op.status)
                 continue
             await batch.emit()
-            if op[0] == "template":
-                await self._template_status(op[1], op[2])
+            if isinstance(op, TemplateOp):
+                await self._template_status(op.waba_id, op.value)
                 continue
-            message = await self.message(op[1], op[2], op[3], op[4], senders)
+            message = await self.message(op, senders)
             if message is not None and message.wamid is not None:
-                batch.created[message.wamid] = op[1]
+                batch.created[message.wamid] = op.workspace_id
         await batch.finish()
 
     async def _ops(self, waba_id: str, field: Any, value: dict[str, Any]) -> list[Op]:
         if field == "message_template_status_update":
-            return [("template", waba_id, value)]
+            return [TemplateOp(waba_id, value)]
         if field != "messages":
             return []
         number = str((value.get("metadata") or {}).get("phone_number_id", ""))
@@ -188,10 +205,10 @@ class InboundProcessor:
         for raw in value.get("messages") or []:
             parsed = parse_message(raw) if isinstance(raw, dict) else None
             if parsed is not None:
-                ops.append(("message", workspace_id, number, parsed, names.get(parsed.wa_id)))
+                ops.append(MessageOp(workspace_id, number, parsed, names.get(parsed.wa_id)))
         for status in value.get("statuses") or []:
             if isinstance(status, dict):
-                ops.append(("status", workspace_id, status))
+                ops.append(StatusOp(workspace_id, status))
         return ops
 
     async def _resolver(self, workspace_id: int) -> RecipientResolver:
@@ -203,13 +220,13 @@ class InboundProcessor:
             resolvers[workspace_id] = RecipientResolver(self.session, WorkspaceInfo.of(ws))
         return resolvers[workspace_id]
 
-    async def _senders(self, inbound: list[Op]) -> Senders:
+    async def _senders(self, inbound: list[MessageOp]) -> Senders:
         """What the batch's inbound messages need, in one query each: which wamids are
         stored already, and the senders' contacts and chats (per workspace)."""
-        senders = Senders(await stored_wamids(self.session, {op[3].wamid for op in inbound}))
+        senders = Senders(await stored_wamids(self.session, {op.inbound.wamid for op in inbound}))
         phones: dict[int, set[str]] = {}
         for op in inbound:
-            phones.setdefault(op[1], set()).add(sender_phone(op[3]))
+            phones.setdefault(op.workspace_id, set()).add(sender_phone(op.inbound))
         for workspace_id, numbers in phones.items():
             found = await ContactRepository(self.session, workspace_id).by_phones(numbers)
             ids = [c.id for c in found.values()]
@@ -218,15 +235,9 @@ class InboundProcessor:
             senders.chats.update(((workspace_id, c), chat) for c, chat in chats.items())
         return senders
 
-    async def message(
-        self,
-        workspace_id: int,
-        number: str,
-        m: Inbound,
-        profile_name: str | None,
-        senders: Senders,
-    ) -> Message | None:
+    async def message(self, op: MessageOp, senders: Senders) -> Message | None:
         """Store one inbound message (written with the session's next flush)."""
+        workspace_id, number, m, profile_name = op
         if m.wamid in senders.stored:
             return None  # Meta redelivered it
         phone = sender_phone(m)
