@@ -40,6 +40,16 @@ async def test_a_group_is_bounded_and_every_caller_waits_for_its_own_row(app: Fa
     assert len(await stored(app)) == MAX_GROUP + 4
 
 
+async def test_large_bodies_are_split_into_groups_by_size(app: FastAPI) -> None:
+    writer = InboxWriter(app.state.engine)
+    big = 3 * 1024 * 1024  # the largest body the endpoint accepts
+    bodies = [bytes([65 + i]) * big for i in range(5)]
+    await asyncio.gather(*(writer.add(body) for body in bodies))
+    rows = await stored(app)
+    assert sorted(r.body for r in rows) == bodies
+    assert len({r.received_at for r in rows}) >= 3  # at most two such bodies per INSERT
+
+
 async def test_a_failed_group_fails_each_of_its_callers_and_the_next_group_works(
     app: FastAPI,
 ) -> None:

@@ -17,6 +17,7 @@ PG_INSERT = (
     "SELECT b, $2::timestamptz, 0 FROM unnest($1::bytea[]) AS b"
 )
 MAX_GROUP = 500
+MAX_GROUP_BYTES = 8 * 1024 * 1024  # webhooks are small; a few 3 MB ones go in groups of two
 
 
 class InboxRepository:
@@ -57,7 +58,7 @@ class InboxWriter:
     async def _drain(self) -> None:
         try:
             while self._queue:
-                group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
+                group = self._next_group()
                 try:
                     await self._write([body for body, _ in group])
                 except BaseException as exc:
@@ -76,6 +77,18 @@ class InboxWriter:
                 if not done.done():
                     done.set_exception(RuntimeError("the inbox writer stopped"))
             self._queue = []
+
+    def _next_group(self) -> list[tuple[bytes, asyncio.Future[None]]]:
+        """The oldest waiting bodies, at most ``MAX_GROUP`` of them and ``MAX_GROUP_BYTES``
+        together (at least one)."""
+        count, size = 0, 0
+        for body, _ in self._queue[:MAX_GROUP]:
+            size += len(body)
+            if count and size > MAX_GROUP_BYTES:
+                break
+            count += 1
+        group, self._queue = self._queue[:count], self._queue[count:]
+        return group
 
     async def _write(self, bodies: Sequence[bytes]) -> None:
         now = utcnow()
