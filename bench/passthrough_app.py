@@ -119,7 +119,8 @@ def _gc() -> None:
 
 
 def _uvloop() -> None:
-    """The worker on uvloop, as the server already is (``xobito worker`` uses asyncio's loop)."""
+    """The worker on uvloop, as the server already is (``xobito worker`` now does this itself:
+    the variant is kept so that older numbers can be reproduced)."""
     import asyncio
 
     import uvloop

@@ -122,3 +122,23 @@ async def _release(request: Request) -> None:
         request.state.idempotency = None
         service: IdempotencyService = request.app.state.idempotency
         await service.release(row_id)
+
+
+class PlainRoute(APIRoute):
+    """A route whose endpoint takes the ``Request`` and manages its own database access:
+    no dependency solving and no session per request (``POST /webhooks/whatsapp``, which
+    every Meta delivery hits). Documented in OpenAPI like any other route."""
+
+    def get_route_handler(self) -> Handler:
+        endpoint: Handler = self.endpoint
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await endpoint(request)
+            except EXPECTED:
+                raise
+            except Exception as exc:
+                log.exception("unexpected_failure", path=request.url.path)
+                raise UnexpectedFailure(failure_message(request)) from exc
+
+        return handler

@@ -130,14 +130,19 @@ def status(
 
 def worker() -> None:
     """Run a worker process: the Meta webhook inbox and deferred jobs (several may run)."""
+    import uvloop
+
     from xobito.jobs.handlers import HANDLERS, process_inbox
     from xobito.jobs.worker import Worker
     from xobito.kit.db import make_engine, make_sessionmaker
+    from xobito.kit.gc import tune_gc
     from xobito.kit.logging import configure_logging
     from xobito.webhook.dispatcher import Dispatcher
 
     settings = get_settings()
     configure_logging(settings)
+    if settings.env != "testing":
+        tune_gc()
 
     async def main() -> None:
         engine = make_engine(settings.database_url, pool_size=4, max_overflow=2)
@@ -157,4 +162,4 @@ def worker() -> None:
         finally:
             await engine.dispose()
 
-    asyncio.run(main())
+    uvloop.run(main())  # as the server (uvicorn) runs

@@ -11,6 +11,17 @@ from xobito.kit.ttl_cache import shared_cache
 from xobito.models import PhoneNumber, WhatsAppConnection
 
 _OWNERS = shared_cache()
+# A webhook's routing keys -> the app secrets of the workspaces it reaches (inbound.signing).
+_SIGNERS = shared_cache()
+
+
+def cached_signers(keys: Sequence[tuple[str, str]]) -> list[str | None] | None:
+    found: list[str | None] | None = _SIGNERS.get(tuple(keys))
+    return found
+
+
+def remember_signers(keys: Sequence[tuple[str, str]], signers: list[str | None]) -> None:
+    _SIGNERS.put(tuple(keys), signers)
 
 
 class ConnectionRepository:
@@ -42,6 +53,7 @@ class ConnectionRepository:
 
     async def set_numbers(self, workspace_id: int, ids: Sequence[str]) -> None:
         _OWNERS.clear()
+        _SIGNERS.clear()  # a connect may change numbers, WABA or app secret
         await self.session.execute(
             delete(PhoneNumber).where(PhoneNumber.workspace_id == workspace_id)
         )

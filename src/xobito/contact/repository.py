@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import Row, delete, insert, select
@@ -82,3 +82,11 @@ class ContactRepository(ScopedRepository[Contact]):
         stmt = self.select().where(Contact.phone == phone)
         contact: Contact | None = (await self.session.execute(stmt)).scalar_one_or_none()
         return contact
+
+    async def by_phones(self, phones: Collection[str]) -> dict[str, Contact]:
+        """``by_phone`` for many numbers in one query (absent numbers are left out)."""
+        if not phones:
+            return {}
+        stmt = self.select().where(Contact.phone.in_(list(phones)))
+        found: Sequence[Contact] = (await self.session.execute(stmt)).scalars().all()
+        return {c.phone: c for c in found}

@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Any, NamedTuple
 
 import orjson
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.connection.repository import ConnectionRepository
+from xobito.contact.repository import ContactRepository
 from xobito.inbound.parsing import Inbound, parse_message, profile_names, timestamp
 from xobito.jobs.repository import JobRepository
 from xobito.kit.phone import to_e164
+from xobito.kit.time import utcnow
 from xobito.message.recipient import RecipientResolver
-from xobito.message.repository import ChatRepository, MessageRepository
+from xobito.message.repository import (
+    ChatRepository,
+    MessageRepository,
+    MessageState,
+    MessageStates,
+    stored_wamids,
+)
 from xobito.message.statemachine import applies
-from xobito.models import Message, Workspace
+from xobito.models import Chat, Contact, Message, Workspace
 from xobito.template.repository import set_status_by_meta_id
 from xobito.template.schemas import STATUSES as TEMPLATE_STATUSES
-from xobito.webhook.events import emit_message, emit_received
+from xobito.webhook.events import emit_many, emit_message, emit_received, message_body
 from xobito.workspace.schemas import WorkspaceInfo
 
 log = structlog.get_logger("xobito.inbound")
@@ -31,65 +42,223 @@ TIMESTAMP_FIELD = {
 }
 
 
+class StatusOp(NamedTuple):
+    workspace_id: int
+    status: dict[str, Any]
+
+
+class MessageOp(NamedTuple):
+    workspace_id: int
+    number: str  # our phone_number_id it was sent to
+    inbound: Inbound
+    profile_name: str | None
+
+
+class TemplateOp(NamedTuple):
+    waba_id: str
+    value: dict[str, Any]
+
+
+Op = StatusOp | MessageOp | TemplateOp  # one change of a stored body, in order
+
+
+def move(message: Message | MessageState, status: dict[str, Any]) -> bool:
+    """Apply one status to a message in memory (spec §8.7); whether it moved."""
+    new = status.get("status")
+    if not isinstance(new, str) or not applies(message.status, new):
+        return False
+    when = timestamp(status.get("timestamp"))
+    message.status = new
+    setattr(message, TIMESTAMP_FIELD[new], when)
+    if new == "read" and message.delivered_at is None:
+        message.delivered_at = when
+    if new == "failed":
+        errors = status.get("errors") or [{}]
+        ok = isinstance(errors, list) and errors and isinstance(errors[0], dict)
+        first = errors[0] if ok else {}
+        message.error_code = first.get("code") if isinstance(first.get("code"), int) else None
+        message.error_message = f"{first.get('code')}: {first.get('title') or 'failed'}"
+    return True
+
+
+class StatusBatch:
+    """The statuses of a batch of bodies, applied in memory to messages locked up front.
+
+    Events are queued in order and written before anything else the batch does (so the
+    outbox holds them in the same order as one body at a time would); the moved messages
+    are written back once, at the end.
+    """
+
+    def __init__(self, session: AsyncSession, states: dict[str, MessageState]) -> None:
+        self.session = session
+        self.states = states
+        self.moved: dict[int, MessageState] = {}
+        self.events: list[tuple[int, str, Callable[[], dict[str, Any]]]] = []
+        self.created: dict[str, int] = {}  # inbound messages stored by this batch: wamid -> ws
+
+    def apply(self, workspace_id: int, status: dict[str, Any]) -> None:
+        wamid, new = status.get("id"), status.get("status")
+        if not isinstance(wamid, str) or not isinstance(new, str):
+            return
+        message = self.states.get(wamid)
+        if message is None or message.workspace_id != workspace_id:
+            if self.created.get(wamid) == workspace_id:
+                return  # an inbound message this batch stored: statuses never move it
+            unknown_status(self.session, workspace_id, status)
+            return
+        if move(message, status):
+            self.moved[message.id] = message
+            # The body is only built if an endpoint listens: keep the state it must show.
+            body = partial(message_body, replace(message))
+            self.events.append((workspace_id, f"message.{message.status}", body))
+
+    async def emit(self) -> None:
+        if self.events:
+            await emit_many(self.session, self.events)
+            self.events = []
+
+    async def finish(self) -> None:
+        await self.emit()
+        await MessageStates(self.session).save(list(self.moved.values()), utcnow())
+
+
+def unknown_status(session: AsyncSession, workspace_id: int, status: dict[str, Any]) -> None:
+    """The send that produced this wamid may not have committed yet: look again later."""
+    JobRepository(session).enqueue(
+        UNKNOWN_STATUS_JOB,
+        {"workspace_id": workspace_id, "status": status},
+        delay=2,
+        max_attempts=5,
+    )
+
+
+def sender_phone(m: Inbound) -> str:
+    return to_e164(m.wa_id) or "+" + "".join(c for c in m.wa_id if c.isdigit())[:19]
+
+
+@dataclass
+class Senders:
+    """A batch's look-ups for its inbound messages (``InboundProcessor._senders``)."""
+
+    stored: set[str]  # wamids stored already, or by this batch
+    contacts: dict[tuple[int, str], Contact] = field(default_factory=dict)  # (ws, phone)
+    chats: dict[tuple[int, int], Chat] = field(default_factory=dict)  # (ws, contact id)
+
+
 class InboundProcessor:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.connections = ConnectionRepository(session)
 
     async def process(self, body: bytes) -> None:
-        payload = orjson.loads(body)
-        if not isinstance(payload, dict):
-            return
-        for entry in payload.get("entry") or []:
-            if not isinstance(entry, dict):
-                continue
-            for change in entry.get("changes") or []:
-                if isinstance(change, dict) and isinstance(change.get("value"), dict):
-                    await self._change(
-                        str(entry.get("id", "")), change.get("field"), change["value"]
-                    )
+        await self.process_many([body])
 
-    async def _change(self, waba_id: str, field: Any, value: dict[str, Any]) -> None:
+    async def process_many(self, bodies: Sequence[bytes]) -> None:
+        """Stored webhook bodies, in order, in the caller's transaction.
+
+        The statuses' messages are locked and loaded in one query, moved in memory and
+        saved in bulk (``StatusBatch``); inbound messages and template updates run one by
+        one in between, after the events of the statuses before them were written.
+        """
+        ops: list[Op] = []
+        for body in bodies:
+            payload = orjson.loads(body)
+            if not isinstance(payload, dict):
+                continue
+            for entry in payload.get("entry") or []:
+                if not isinstance(entry, dict):
+                    continue
+                for change in entry.get("changes") or []:
+                    if isinstance(change, dict) and isinstance(change.get("value"), dict):
+                        ops += await self._ops(
+                            str(entry.get("id", "")), change.get("field"), change["value"]
+                        )
+        senders = await self._senders([op for op in ops if isinstance(op, MessageOp)])
+        wamids = {op.status.get("id") for op in ops if isinstance(op, StatusOp)}
+        states = await MessageStates(self.session).lock({w for w in wamids if isinstance(w, str)})
+        batch = StatusBatch(self.session, states)
+        for op in ops:
+            if isinstance(op, StatusOp):
+                batch.apply(op.workspace_id, op.status)
+                continue
+            await batch.emit()
+            if isinstance(op, TemplateOp):
+                await self._template_status(op.waba_id, op.value)
+                continue
+            message = await self.message(op, senders)
+            if message is not None and message.wamid is not None:
+                batch.created[message.wamid] = op.workspace_id
+        await batch.finish()
+
+    async def _ops(self, waba_id: str, field: Any, value: dict[str, Any]) -> list[Op]:
         if field == "message_template_status_update":
-            await self._template_status(waba_id, value)
-            return
+            return [TemplateOp(waba_id, value)]
         if field != "messages":
-            return
+            return []
         number = str((value.get("metadata") or {}).get("phone_number_id", ""))
         workspace_id = await self.connections.owner_of(number) if number else None
         if workspace_id is None:
             log.info("inbound_unknown_number", phone_number_id=number)
-            return
+            return []
+        ops: list[Op] = []
         names = profile_names(value)
         for raw in value.get("messages") or []:
             parsed = parse_message(raw) if isinstance(raw, dict) else None
             if parsed is not None:
-                await self.message(workspace_id, number, parsed, names.get(parsed.wa_id))
+                ops.append(MessageOp(workspace_id, number, parsed, names.get(parsed.wa_id)))
         for status in value.get("statuses") or []:
             if isinstance(status, dict):
-                await self.status(workspace_id, status)
+                ops.append(StatusOp(workspace_id, status))
+        return ops
 
-    async def _workspace(self, workspace_id: int) -> WorkspaceInfo:
-        ws = await self.session.get(Workspace, workspace_id)
-        assert ws is not None
-        return WorkspaceInfo.of(ws)
+    async def _resolver(self, workspace_id: int) -> RecipientResolver:
+        """One per workspace and processor (a batch): its look-ups are made once."""
+        resolvers: dict[int, RecipientResolver] = self.__dict__.setdefault("_resolvers", {})
+        if workspace_id not in resolvers:
+            ws = await self.session.get(Workspace, workspace_id)
+            assert ws is not None
+            resolvers[workspace_id] = RecipientResolver(self.session, WorkspaceInfo.of(ws))
+        return resolvers[workspace_id]
 
-    async def message(
-        self, workspace_id: int, number: str, m: Inbound, profile_name: str | None
-    ) -> Message | None:
-        messages = MessageRepository(self.session, workspace_id)
-        if await messages.wamid_exists(m.wamid):
+    async def _senders(self, inbound: list[MessageOp]) -> Senders:
+        """What the batch's inbound messages need, in one query each: which wamids are
+        stored already, and the senders' contacts and chats (per workspace)."""
+        senders = Senders(await stored_wamids(self.session, {op.inbound.wamid for op in inbound}))
+        phones: dict[int, set[str]] = {}
+        for op in inbound:
+            phones.setdefault(op.workspace_id, set()).add(sender_phone(op.inbound))
+        for workspace_id, numbers in phones.items():
+            found = await ContactRepository(self.session, workspace_id).by_phones(numbers)
+            ids = [c.id for c in found.values()]
+            chats = await ChatRepository(self.session, workspace_id).for_contacts(ids)
+            senders.contacts.update(((workspace_id, p), c) for p, c in found.items())
+            senders.chats.update(((workspace_id, c), chat) for c, chat in chats.items())
+        return senders
+
+    async def message(self, op: MessageOp, senders: Senders) -> Message | None:
+        """Store one inbound message (written with the session's next flush)."""
+        workspace_id, number, m, profile_name = op
+        if m.wamid in senders.stored:
             return None  # Meta redelivered it
-        phone = to_e164(m.wa_id) or "+" + "".join(c for c in m.wa_id if c.isdigit())[:19]
-        resolver = RecipientResolver(self.session, await self._workspace(workspace_id))
-        contact = await resolver.for_inbound(phone, profile_name)
-        chats = ChatRepository(self.session, workspace_id)
-        chat = await chats.ensure(contact.id)
+        phone = sender_phone(m)
+        contact = senders.contacts.get((workspace_id, phone))
+        created = False
+        if contact is None:  # not there when the batch looked
+            resolver = await self._resolver(workspace_id)
+            contact, created = await resolver.for_inbound(phone, profile_name, looked_up=True)
+            senders.contacts[(workspace_id, phone)] = contact
+        chat = senders.chats.get((workspace_id, contact.id))
+        if chat is None:
+            chats = ChatRepository(self.session, workspace_id)
+            # A contact created by this transaction has no chat yet: nobody else can see it.
+            chat = await (chats.create(contact.id) if created else chats.ensure(contact.id))
+            senders.chats[(workspace_id, contact.id)] = chat
         if chat.last_inbound_at is None or chat.last_inbound_at < m.received_at:
             chat.last_inbound_at = m.received_at
         if chat.last_message_at is None or chat.last_message_at < m.received_at:
             chat.last_message_at = m.received_at
         message = Message(
+            workspace_id=workspace_id,
             chat_id=chat.id,
             contact_id=contact.id,
             wamid=m.wamid,
@@ -103,7 +272,8 @@ class InboundProcessor:
             context_message_id=m.context_message_id,
             received_at=m.received_at,
         )
-        message = await messages.add(message)
+        self.session.add(message)
+        senders.stored.add(m.wamid)
         await emit_received(self.session, message)
         return message
 
@@ -117,30 +287,10 @@ class InboundProcessor:
         message = await MessageRepository(self.session, workspace_id).by_wamid(wamid, lock=True)
         if message is None:
             if retry_unknown:
-                # The send that produced this wamid may not have committed yet: look again later.
-                JobRepository(self.session).enqueue(
-                    UNKNOWN_STATUS_JOB,
-                    {"workspace_id": workspace_id, "status": status},
-                    delay=2,
-                    max_attempts=5,
-                )
+                unknown_status(self.session, workspace_id, status)
             return False
-        if not applies(message.status, new):
+        if not move(message, status):
             return False
-        when = timestamp(status.get("timestamp"))
-        message.status = new
-        setattr(message, TIMESTAMP_FIELD[new], when)
-        if new == "read" and message.delivered_at is None:
-            message.delivered_at = when
-        if new == "failed":
-            errors = status.get("errors") or [{}]
-            first = (
-                errors[0]
-                if isinstance(errors, list) and errors and isinstance(errors[0], dict)
-                else {}
-            )
-            message.error_code = first.get("code") if isinstance(first.get("code"), int) else None
-            message.error_message = f"{first.get('code')}: {first.get('title') or 'failed'}"
         await emit_message(self.session, message)
         return True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from xobito.inbound.service import InboundProcessor
 
 
-async def process_inbox(session: AsyncSession, body: bytes) -> None:
-    await InboundProcessor(session).process(body)
+async def process_inbox(session: AsyncSession, bodies: Sequence[bytes]) -> None:
+    """Stored webhook bodies, in order, in the caller's transaction."""
+    await InboundProcessor(session).process_many(bodies)
 
 
 async def status_retry(session: AsyncSession, payload: dict[str, Any]) -> None:

@@ -45,15 +45,24 @@ class JobRepository:
         )
         return (await self.session.execute(stmt)).scalars().all()
 
-    async def claim_inbox(self, limit: int) -> Sequence[InboxEvent]:
+    async def claim_inbox(self, limit: int) -> list[tuple[int, bytes]]:
+        """``(id, body)`` of the oldest unprocessed rows, locked for this transaction."""
         stmt = (
-            select(InboxEvent)
+            select(InboxEvent.id, InboxEvent.body)
             .where(InboxEvent.processed_at.is_(None))
             .order_by(InboxEvent.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return (await self.session.execute(stmt)).scalars().all()
+        return [(row.id, row.body) for row in await self.session.execute(stmt)]
+
+    async def mark_inbox_done(self, ids: Sequence[int], now: datetime) -> None:
+        """One statement for a whole batch: processed, and one more attempt counted."""
+        await self.session.execute(
+            update(InboxEvent)
+            .where(InboxEvent.id.in_(list(ids)))
+            .values(processed_at=now, attempts=InboxEvent.attempts + 1)
+        )
 
     async def retry_later(
         self, job_id: int, attempts: int, error: str, run_at: datetime, give_up: bool

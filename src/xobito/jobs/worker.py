@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -29,7 +29,8 @@ from xobito.webhook.dispatcher import Dispatcher
 log = structlog.get_logger("xobito.worker")
 
 JobHandler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
-InboxHandler = Callable[[AsyncSession, bytes], Awaitable[None]]
+# Processes stored webhook bodies, in order, in the caller's transaction.
+InboxHandler = Callable[[AsyncSession, Sequence[bytes]], Awaitable[None]]
 INBOX_MAX_ATTEMPTS = 5
 
 
@@ -122,15 +123,14 @@ class Worker:
 
     async def _inbox_batch(self) -> int:
         async with self.sessionmaker() as session:
-            events = await JobRepository(session).claim_inbox(self.batch_size)
+            repo = JobRepository(session)
+            events = await repo.claim_inbox(self.batch_size)
             if not events:
                 return 0
-            ids = [e.id for e in events]
+            ids = [event_id for event_id, _ in events]
             try:
-                for event in events:
-                    await self.process_inbox(session, event.body)
-                    event.processed_at = utcnow()
-                    event.attempts += 1
+                await self.process_inbox(session, [body for _, body in events])
+                await repo.mark_inbox_done(ids, utcnow())
                 await session.commit()
                 return len(ids)
             except Exception:
@@ -147,7 +147,7 @@ class Worker:
                 # expired attribute is I/O this async code may not do implicitly.
                 previous_attempts = event.attempts
                 try:
-                    await self.process_inbox(session, event.body)
+                    await self.process_inbox(session, [event.body])
                     event.processed_at = utcnow()
                     event.attempts += 1
                     await session.commit()

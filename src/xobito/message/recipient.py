@@ -13,7 +13,7 @@ from xobito.contact.service import PLAN_LIMIT
 from xobito.kit.errors import Forbidden, ValidationFailed
 from xobito.label.repository import GroupRepository, StatusRepository
 from xobito.message.schemas import ContactIn
-from xobito.models import Contact
+from xobito.models import Contact, Status
 from xobito.webhook.events import emit_crud
 from xobito.workspace.schemas import WorkspaceInfo
 
@@ -27,6 +27,8 @@ class RecipientResolver:
         self.contacts = ContactRepository(session, workspace.id)
         self.groups = GroupRepository(session, workspace.id)
         self.statuses = StatusRepository(session, workspace.id)
+        self._default: Status | None = None
+        self._default_known = False
 
     async def resolve(
         self,
@@ -45,16 +47,20 @@ class RecipientResolver:
             await self._update(contact, given)
         return contact, created
 
-    async def for_inbound(self, phone: str, profile_name: str | None) -> Contact:
-        """The sender of an inbound message: found, or created as a ``guest`` (spec §9).
+    async def for_inbound(
+        self, phone: str, profile_name: str | None, *, looked_up: bool = False
+    ) -> tuple[Contact, bool]:
+        """The sender of an inbound message: found, or created as a ``guest`` (spec §9);
+        and whether it was created now. ``looked_up``: the caller found no contact with this
+        number in this transaction already (one created concurrently since is still found).
 
         The plan limit does not apply: refusing would lose the customer's message.
         """
-        contact = await self.contacts.by_phone(phone)
-        if contact is None:
-            given = ContactIn(firstname=profile_name[:255]) if profile_name else None
-            contact, _ = await self._create(phone, given, "guest", enforce_limit=False)
-        return contact
+        contact = None if looked_up else await self.contacts.by_phone(phone)
+        if contact is not None:
+            return contact, False
+        given = ContactIn(firstname=profile_name[:255]) if profile_name else None
+        return await self._create(phone, given, "guest", enforce_limit=False)
 
     async def _create(
         self, phone: str, given: ContactIn | None, contact_type: str, enforce_limit: bool
@@ -64,7 +70,10 @@ class RecipientResolver:
             raise Forbidden(PLAN_LIMIT)
         if given and given.email and await self.contacts.taken(Contact.email, given.email):
             raise ValidationFailed({"contact.email": [EMAIL_TAKEN]})
-        default = await self.statuses.default()
+        if not self._default_known:  # one look-up per resolver (a request, an inbox batch)
+            self._default = await self.statuses.default()
+            self._default_known = True
+        default = self._default
         contact = Contact(
             firstname=(given.firstname if given and given.firstname else phone),
             lastname=given.lastname if given else None,

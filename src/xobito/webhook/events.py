@@ -7,6 +7,7 @@ a rolled-back change has none. Workspaces with no subscribed endpoint write noth
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.kit.time import utcnow
 from xobito.models import Message, WebhookDelivery, WebhookEvent
-from xobito.webhook.repository import EndpointRepository
+from xobito.webhook.repository import EndpointRepository, EventRepository
 from xobito.webhook.schemas import MODELS
 
 
@@ -105,6 +106,17 @@ class MessageFacts(Protocol):
 def message_event(message: MessageFacts) -> tuple[str, dict[str, Any]]:
     """``message.sent|delivered|read|failed``: the event's name and body for an outbound
     message's current status."""
+    return f"message.{message.status}", message_body(message)
+
+
+async def emit_message(session: AsyncSession, message: MessageFacts) -> None:
+    name, body = message_event(message)
+    await emit(session, message.workspace_id, name, name, body)
+
+
+def message_body(message: MessageFacts) -> dict[str, Any]:
+    """The body of ``message.<status>`` for a message's current status (a ``Message``, or
+    any object with its attributes, such as a batch's ``MessageState``)."""
     name = f"message.{message.status}"
     data: dict[str, Any] = {
         "message_id": message.wamid,
@@ -117,18 +129,37 @@ def message_event(message: MessageFacts) -> tuple[str, dict[str, Any]]:
     }
     if message.status == "sent":
         data["type"] = message.type
-    body = {
+    return {
         "event": name,
         "model": "WhatsAppMessage",
         "data": data,
         "timestamp": _timestamp(utcnow()),
     }
-    return name, body
 
 
-async def emit_message(session: AsyncSession, message: MessageFacts) -> None:
-    name, body = message_event(message)
-    await emit(session, message.workspace_id, name, name, body)
+async def emit_many(
+    session: AsyncSession, events: Sequence[tuple[int, str, Callable[[], dict[str, Any]]]]
+) -> None:
+    """``emit`` for many ``(workspace_id, event name, body maker)`` (the topic is the name),
+    in order, with one INSERT for the events and one for their deliveries. A body is only
+    made for an event some endpoint listens to."""
+    listening: dict[tuple[int, str], list[int]] = {}
+    records: list[tuple[dict[str, Any], list[int]]] = []
+    for workspace_id, name, body in events:
+        key = (workspace_id, name)
+        if key not in listening:
+            listening[key] = await EndpointRepository(session, workspace_id).subscribed(name)
+        if listening[key]:
+            record = {
+                "workspace_id": workspace_id,
+                "event_id": new_event_id(),
+                "event": name,
+                "topic": name,
+                "body": orjson.dumps(body()),
+            }
+            records.append((record, listening[key]))
+    if records:
+        await EventRepository(session).add_many(records, utcnow())
 
 
 async def emit_received(session: AsyncSession, message: Message) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.kit.repository import ScopedRepository
@@ -52,6 +53,25 @@ class EndpointRepository(ScopedRepository[WebhookEndpoint]):
             .offset(offset)
         )
         return (await self.session.execute(stmt)).scalars().all()
+
+
+class EventRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_many(
+        self, records: Sequence[tuple[dict[str, Any], Sequence[int]]], now: datetime
+    ) -> None:
+        """Events (column values) with the endpoints to deliver each to: one INSERT for
+        the events, in order, and one for their pending deliveries."""
+        stmt = insert(WebhookEvent).returning(WebhookEvent.id, sort_by_parameter_order=True)
+        ids = (await self.session.execute(stmt, [r for r, _ in records])).scalars().all()
+        deliveries = [
+            {"event_id": event_id, "endpoint_id": e, "state": "pending", "next_attempt_at": now}
+            for event_id, (_, endpoints) in zip(ids, records, strict=True)
+            for e in endpoints
+        ]
+        await self.session.execute(insert(WebhookDelivery), deliveries)
 
 
 @dataclass(frozen=True, slots=True)
