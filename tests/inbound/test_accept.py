@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from tests.inbound.conftest import Line, Meta
 from xobito.inbound.repository import MAX_GROUP, InboxWriter
+from xobito.kit.db import make_engine
 from xobito.kit.ttl_cache import configure_shared_caches
 from xobito.models import InboxEvent
 from xobito.testing.meta_webhooks import build_text_message_webhook
@@ -114,3 +115,23 @@ async def test_a_number_connected_after_a_refusal_is_accepted_at_once(
     await reconnect(meta, line, phone_number_ids=[line.phone_number_id, later])
     assert (await meta.post(hello(line, later), line.app_secret)).status_code == 200
     assert len(await meta.inbox()) == 1
+
+
+async def test_a_store_that_fails_answers_500_with_the_envelope_and_no_trace(
+    app: FastAPI, meta: Meta
+) -> None:
+    """Meta retries a webhook that did not get a 200: a failed write must say so (500), in
+    the spec's envelope, without internals."""
+    line = await meta.line()
+    broken = make_engine(app.state.settings.database_url.replace("/xobito", "/nonexistent_db"))
+    if app.state.engine.dialect.name == "sqlite":
+        broken = make_engine("sqlite+aiosqlite:////nonexistent-dir/xobito.db")
+    working, app.state.inbox_writer = app.state.inbox_writer, InboxWriter(broken)
+    try:
+        resp = await meta.post(hello(line), line.app_secret)
+    finally:
+        app.state.inbox_writer = working
+        await broken.dispose()
+    assert resp.status_code == 500
+    assert resp.json() == {"status": "error", "message": "Failed to receive webhook"}
+    assert await stored(app) == []
