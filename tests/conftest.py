@@ -19,7 +19,7 @@ from tests.backends import Backend, close_backend, open_backend
 from tests.factories import Factory
 from xobito.app import create_app
 from xobito.config import Settings
-from xobito.kit.db import make_engine, make_sessionmaker
+from xobito.kit.db import dispose_engine, make_engine, make_sessionmaker
 from xobito.kit.migrate import upgrade
 from xobito.models import Base
 
@@ -54,7 +54,7 @@ def settings(backend: Backend) -> Settings:
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     yield application
-    await application.state.engine.dispose()
+    await dispose_engine(application.state.engine)
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,13 @@ from xobito.inbound.router import router as inbound_router
 from xobito.inbound.signing import WebhookSigners
 from xobito.jobs.handlers import HANDLERS, process_inbox
 from xobito.jobs.worker import Worker
-from xobito.kit.db import make_engine, make_read_sessionmaker, make_sessionmaker
+from xobito.kit.db import (
+    dispose_engine,
+    driver_connections,
+    make_engine,
+    make_read_sessionmaker,
+    make_sessionmaker,
+)
 from xobito.kit.gc import tune_gc
 from xobito.kit.logging import configure_logging
 from xobito.kit.metrics import MetricsMiddleware
@@ -84,7 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await app.state.dispatcher.close()
             for provider in app.state.providers.values():
                 await provider.close()
-            await app.state.engine.dispose()
+            await dispose_engine(app.state.engine)
 
     app = FastAPI(
         title="Xobito",
@@ -100,6 +106,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_overflow=settings.db_max_overflow,
         echo=settings.db_echo,
     )
+    if engine.dialect.name == "postgresql":
+        # The hot path's own connections come out of the pool: leave at least half to sessions.
+        driver_connections(engine, min(settings.db_hot_connections, settings.db_pool_size // 2))
     limiter = RateLimiter(settings.redis_url, settings.redis_prefix, settings.redis_max_connections)
     app.state.settings = settings
     app.state.engine = engine

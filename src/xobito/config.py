@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # with its statements prepared again, every ~17 sends).
     db_pool_size: int = 50
     db_max_overflow: int = 0
+    # Of those, how many the send path's statements may keep for themselves (kit.db
+    # DriverConnections; at most half the pool).
+    db_hot_connections: int = 16
     db_echo: bool = False
 
     @model_validator(mode="after")

@@ -22,7 +22,7 @@ from tests.factories import Factory, Tenant
 from tests.message.conftest import Messaging
 from xobito.app import create_app
 from xobito.config import Settings
-from xobito.kit.db import driver_connection
+from xobito.kit.db import dispose_engine, driver_connection
 from xobito.models import Chat, Job, Message, WebhookDelivery, WebhookEvent
 
 IGNORED = {"id", "wamid", "created_at", "updated_at", "sent_at", "response", "payload"}
@@ -122,7 +122,7 @@ async def test_a_burst_larger_than_the_pool_completes(
 
             statuses = await asyncio.gather(*(one(i) for i in range(12)))
     finally:
-        await small.state.engine.dispose()
+        await dispose_engine(small.state.engine)
     assert statuses == [200] * 12
     stored = await session.scalars(
         select(Message.text).where(Message.workspace_id == tenant.workspace.id)
@@ -147,4 +147,4 @@ async def test_a_lost_connection_is_discarded(app: FastAPI, backend: Backend) ->
         async with small.state.sessionmaker() as s, driver_connection(s) as driver:
             assert await driver.fetchval("SELECT 41 + 1") == 42
     finally:
-        await small.state.engine.dispose()
+        await dispose_engine(small.state.engine)

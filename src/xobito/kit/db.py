@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -21,7 +24,6 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import greenlet_spawn
 
-LOST_CONNECTION = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError)
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -121,6 +123,110 @@ async def checkpoint(session: AsyncSession) -> None:
         await session.commit()
 
 
+class DriverConnections:
+    """PostgreSQL: a few connections borrowed from the engine's pool and kept, lent to hot
+    statements through a queue. A SQLAlchemy checkout and checkin cost ~38 µs of CPU, a
+    queue hop under 1 µs (measured); the send path takes two per send.
+
+    Connections are borrowed on demand up to ``size`` and stay checked out of the pool until
+    ``close`` (``dispose_engine``). One that breaks, or whose statement was interrupted, is
+    discarded instead of lent again.
+    """
+
+    def __init__(self, engine: AsyncEngine, size: int) -> None:
+        self.engine = engine
+        self.size = max(1, size)
+        self._idle: list[Any] = []  # idle pool fairies (``PoolProxiedConnection``)
+        self._waiters: collections.deque[asyncio.Future[Any]] = collections.deque()
+        self._borrowed = 0
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        fairy = await self._take()
+        try:
+            yield fairy.driver_connection
+        except BaseException as exc:
+            # A statement PostgreSQL refused leaves the connection clean (each runs alone, in
+            # autocommit); anything else may leave it closed or mid-protocol.
+            if not _reusable_after(exc, fairy.driver_connection):
+                self._borrowed -= 1
+                await greenlet_spawn(fairy.invalidate)
+                self._wake_one_borrower()
+                raise
+            self._give_back(fairy)
+            raise
+        self._give_back(fairy)
+
+    async def _take(self) -> Any:
+        if self._idle:
+            return self._idle.pop()
+        if self._borrowed < self.size:
+            self._borrowed += 1
+            try:
+                return await self.engine.raw_connection()
+            except BaseException:
+                self._borrowed -= 1
+                raise
+        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            fairy = await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._give_back(waiter.result())  # handed over just as we were cancelled
+            raise
+        return fairy if fairy is not None else await self._take()
+
+    def _give_back(self, fairy: Any) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(fairy)
+                return
+        self._idle.append(fairy)
+
+    def _wake_one_borrower(self) -> None:
+        """A discarded connection frees a slot: the next waiter borrows a new one."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        self._borrowed -= len(idle)
+        for fairy in idle:
+            await greenlet_spawn(fairy.close)
+
+
+def _reusable_after(exc: BaseException, driver: Any) -> bool:
+    if not isinstance(exc, asyncpg.PostgresError) or driver.is_closed():
+        return False
+    # The server's own "this connection is going away" errors (terminated, shutting down).
+    gone = (asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError)
+    return not isinstance(exc, gone)
+
+
+_DRIVERS: weakref.WeakKeyDictionary[Any, DriverConnections] = weakref.WeakKeyDictionary()
+
+
+def driver_connections(engine: AsyncEngine, size: int = 16) -> DriverConnections:
+    """The engine's ``DriverConnections`` (made on first use; ``size`` applies then)."""
+    found = _DRIVERS.get(engine.sync_engine)
+    if found is None:
+        found = _DRIVERS[engine.sync_engine] = DriverConnections(engine, size)
+    return found
+
+
+async def dispose_engine(engine: AsyncEngine) -> None:
+    """Give back the borrowed driver connections, then close the engine's pool."""
+    found = _DRIVERS.pop(engine.sync_engine, None)
+    if found is not None:
+        await found.close()
+    await engine.dispose()
+
+
 @asynccontextmanager
 async def driver_connection(session: AsyncSession) -> AsyncIterator[Any | None]:
     """PostgreSQL: the asyncpg connection for hot statements run without SQLAlchemy's
@@ -128,9 +234,9 @@ async def driver_connection(session: AsyncSession) -> AsyncIterator[Any | None]:
 
     When the session is in a transaction, that transaction's own connection (statements join
     it and commit with it): a request never holds two connections, or a burst of requests
-    could take the whole pool and wait for each other. Otherwise a connection from the pool
-    for the block only, in no transaction: each statement commits on its own, so callers
-    send single, self-contained statements.
+    could take the whole pool and wait for each other. Otherwise one of the engine's
+    ``DriverConnections`` for the block only, in no transaction: each statement commits on
+    its own, so callers send single, self-contained statements.
     """
     engine = session.bind
     if not isinstance(engine, AsyncEngine) or engine.dialect.name != "postgresql":
@@ -140,12 +246,5 @@ async def driver_connection(session: AsyncSession) -> AsyncIterator[Any | None]:
         connection = await session.connection()
         yield (await connection.get_raw_connection()).driver_connection
         return
-    fairy = await engine.raw_connection()
-    release = fairy.close
-    try:
-        yield fairy.driver_connection
-    except LOST_CONNECTION:
-        release = fairy.invalidate  # a broken connection is discarded, never reused
-        raise
-    finally:
-        await greenlet_spawn(release)
+    async with driver_connections(engine).connection() as driver:
+        yield driver
