@@ -67,7 +67,9 @@ async def call(app: Any, path: str, body: bytes, headers: list[tuple[bytes, byte
     return status
 
 
-async def run(app: Any, path: str, token: str, n: int, conc: int) -> tuple[float, float]:
+async def run(
+    app: Any, path: str, token: str, n: int, conc: int, keyed: bool = False
+) -> tuple[float, float]:
     headers = [(b"authorization", f"Bearer {token}".encode())]
     counter = iter(range(n))
     failures = 0
@@ -77,7 +79,8 @@ async def run(app: Any, path: str, token: str, n: int, conc: int) -> tuple[float
         for i in counter:
             phone = f"+1{seed.SEED_PHONE_BASE + (i * 7919) % seed.CONTACTS}"
             body = orjson.dumps({"phone_number": phone, "message_body": f"Bench {i}"})
-            if await call(app, path, body, headers) != 200:
+            extra = [(b"idempotency-key", f"bench-{i}-{os.getpid()}".encode())] if keyed else []
+            if await call(app, path, body, headers + extra) != 200:
                 failures += 1
 
     cpu, wall = time.process_time(), time.perf_counter()
@@ -122,7 +125,8 @@ async def measure(args: argparse.Namespace, token: str) -> None:
             profiler = cProfile.Profile() if args.cprofile and label == "send" else None
             if profiler:
                 profiler.enable()
-            cpu, rate = await run(app, path, token, args.requests, args.concurrency)
+            keyed = args.idempotency_keys and label == "send"
+            cpu, rate = await run(app, path, token, args.requests, args.concurrency, keyed)
             if profiler:
                 profiler.disable()
                 out = io.StringIO()
@@ -142,6 +146,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--cprofile", action="store_true")
+    parser.add_argument(
+        "--idempotency-keys",
+        action="store_true",
+        help="every send with its own Idempotency-Key (as the Python client sends them)",
+    )
     parser.add_argument("--sort", default="tottime", help="pstats sort key for --cprofile")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="xobito-send-cpu-"))
