@@ -1,9 +1,8 @@
 """The send hot path's storage (``SendRepository``, ``driver_connection``).
 
-On PostgreSQL a send without an ``Idempotency-Key`` stores its outcome in one statement on a
-pool connection; with a key it goes through the session (the stored response must commit
-with it). Both must store the same rows. SQLite always takes the session path, so there the
-tests check the session path alone.
+On PostgreSQL a send stores its outcome in one statement on a driver connection, with the
+answer for its ``Idempotency-Key`` when it has one; SQLite writes the same rows through the
+session, and the request boundary stores the answer. Every test runs on both.
 """
 
 from __future__ import annotations
@@ -42,7 +41,7 @@ async def subscribe(client: httpx.AsyncClient, tenant: Tenant, admin: dict[str, 
     return int(r.json()["data"]["id"])
 
 
-async def test_hot_and_session_paths_store_the_same_rows(
+async def test_keyed_and_unkeyed_sends_store_the_same_rows(
     client: httpx.AsyncClient,
     messaging: Messaging,
     session: AsyncSession,
@@ -100,6 +99,34 @@ async def test_hot_and_session_paths_store_the_same_rows(
         first.wamid: ["sent", "delivered", "read"],
         second.wamid: ["sent", "delivered", "read"],
     }
+
+    # The keyed send's answer was stored with it, and a retry replays it to the byte.
+    again = await client.post(
+        tenant.url("/messages/send"),
+        json=body,
+        headers={**tenant.headers, "Idempotency-Key": "same-rows"},
+    )
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.content == keyed.content
+    assert len(await messaging.messages(tenant)) == 2
+
+
+async def test_a_refused_keyed_send_is_stored_once_and_replayed(
+    client: httpx.AsyncClient, messaging: Messaging
+) -> None:
+    """Meta refuses (sandbox: numbers ending 0000): the failed attempt and its 500 are kept
+    together; a retry with the key replays the 500 and Meta is not asked again."""
+    tenant = await messaging.sandbox_tenant(enforce_care_window=False)
+    body = {"phone_number": "+14155550000", "message_body": "Refused"}
+    headers = {**tenant.headers, "Idempotency-Key": "refused-1"}
+    first = await client.post(tenant.url("/messages/send"), json=body, headers=headers)
+    assert first.status_code == 500
+    assert first.json()["errors"] == {"whatsapp": ["131026: Message undeliverable"]}
+    again = await client.post(tenant.url("/messages/send"), json=body, headers=headers)
+    assert again.status_code == 500 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.content == first.content
+    [stored] = await messaging.messages(tenant)
+    assert (stored.status, stored.error_code, stored.wamid) == ("failed", 131026, None)
 
 
 async def test_a_burst_larger_than_the_pool_completes(

@@ -15,23 +15,29 @@ from xobito.kit.multipart import FilePart, is_multipart, read_form
 from xobito.kit.openapi import MESSAGE_STATUS, SENT_MESSAGE, api_responses, route_doc
 from xobito.kit.responses import JSONResponse, success
 from xobito.message.schemas import MediaIn, SendIn, TemplateIn
-from xobito.message.sending import SendOutcome
+from xobito.message.sending import Reply, SendOutcome
 from xobito.message.service import MessageService
 from xobito.message.uploads import LARGEST_UPLOAD
 
 router = APIRouter(prefix="/messages", tags=["messages"], route_class=DatabaseRoute)
 SEND = "send message"
+SENT = "Message sent successfully"
+TEMPLATE_SENT = "Template message sent successfully"
+MEDIA_SENT = "Media message sent successfully"
 
 
-def service(request: Request, ctx: ApiContext) -> MessageService:
+def service(request: Request, ctx: ApiContext, success_message: str) -> MessageService:
     state = request.app.state
+    row_id: int | None = getattr(request.state, "idempotency", None)
+    reply = None
+    if row_id is not None:
+        reply = Reply(row_id, lambda outcome: render(outcome, success_message))
     return MessageService(
         ctx.session,
         ctx.workspace,
         state.providers,
         state.settings.sandbox_status_delay_seconds,
-        # An idempotent response is stored in the send's transaction (DatabaseRoute).
-        commit_alone=getattr(request.state, "idempotency", None) is None,
+        reply=reply,
     )
 
 
@@ -42,19 +48,31 @@ async def body_and_files(request: Request) -> tuple[Any, dict[str, FilePart]]:
     return await json_body(request), {}
 
 
-def answer(request: Request, outcome: SendOutcome, message: str) -> Response:
+def render(outcome: SendOutcome, success_message: str) -> tuple[int, bytes]:
+    """The answer to a send: 200 with the record, or 500 with Meta's reason (spec §8)."""
     if outcome.error is None:
-        return success(outcome.record, message)
-    # Meta refused: the failed attempt is kept (commit despite the 500), per spec §8.
-    request.state.commit = True
-    return JSONResponse(
-        {
-            "status": "error",
-            "message": "Failed to send message",
-            "errors": {"whatsapp": [outcome.error.describe()]},
-        },
-        status_code=500,
-    )
+        response = success(outcome.record, success_message)
+    else:
+        response = JSONResponse(
+            {
+                "status": "error",
+                "message": "Failed to send message",
+                "errors": {"whatsapp": [outcome.error.describe()]},
+            },
+            status_code=500,
+        )
+    return response.status_code, bytes(response.body)
+
+
+def answer(request: Request, outcome: SendOutcome, success_message: str) -> Response:
+    status, body = outcome.stored_reply or render(outcome, success_message)
+    if outcome.stored_reply is not None:
+        request.state.idempotency = None  # already stored with the send (DatabaseRoute)
+    if outcome.error is not None:
+        # Meta refused: the failed attempt is kept (commit despite the 500), per spec §8;
+        # the send's write may be in the request's transaction.
+        request.state.commit = True
+    return Response(body, status_code=status, media_type="application/json")
 
 
 @router.post(
@@ -64,8 +82,8 @@ def answer(request: Request, outcome: SendOutcome, message: str) -> Response:
     responses=api_responses(data=SENT_MESSAGE, message="Message sent successfully", body=True),
 )
 async def send(request: Request, ctx: ApiContext = Ability("messages.send")) -> Response:
-    outcome = await service(request, ctx).send(await json_body(request))
-    return answer(request, outcome, "Message sent successfully")
+    outcome = await service(request, ctx, SENT).send(await json_body(request))
+    return answer(request, outcome, SENT)
 
 
 @router.post(
@@ -80,8 +98,8 @@ async def send(request: Request, ctx: ApiContext = Ability("messages.send")) -> 
 )
 async def template(request: Request, ctx: ApiContext = Ability("messages.send")) -> Response:
     fields, files = await body_and_files(request)
-    outcome = await service(request, ctx).send_template(fields, files)
-    return answer(request, outcome, "Template message sent successfully")
+    outcome = await service(request, ctx, TEMPLATE_SENT).send_template(fields, files)
+    return answer(request, outcome, TEMPLATE_SENT)
 
 
 @router.post(
@@ -94,8 +112,8 @@ async def template(request: Request, ctx: ApiContext = Ability("messages.send"))
 )
 async def media(request: Request, ctx: ApiContext = Ability("messages.send")) -> Response:
     fields, files = await body_and_files(request)
-    outcome = await service(request, ctx).send_media(fields, files)
-    return answer(request, outcome, "Media message sent successfully")
+    outcome = await service(request, ctx, MEDIA_SENT).send_media(fields, files)
+    return answer(request, outcome, MEDIA_SENT)
 
 
 @router.get(

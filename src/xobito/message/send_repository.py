@@ -71,6 +71,15 @@ class OutboxEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    """The answer to store on an Idempotency-Key reservation (``idempotency_keys`` row)."""
+
+    idempotency_id: int
+    status: int
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class QueuedJob:
     kind: str
     payload: dict[str, Any]
@@ -97,7 +106,8 @@ WITH m AS (
   UPDATE chats SET last_message_at = $16, updated_at = $16
   WHERE id = $2 AND workspace_id = $1
 )"""
-# The outbox event with one delivery per endpoint, and the sandbox's simulated statuses.
+# The outbox event with one delivery per endpoint, the sandbox's simulated statuses, and the
+# answer stored on the request's Idempotency-Key (spec §3), each only when there is one.
 _EXTRAS = """, e AS (
   INSERT INTO webhook_events (workspace_id, event_id, event, topic, body, created_at)
   SELECT $1, $17::text, $18::text, $18::text, $19::bytea, $16
@@ -112,8 +122,11 @@ _EXTRAS = """, e AS (
   INSERT INTO jobs (kind, payload, run_at, attempts, max_attempts, created_at)
   SELECT t.kind, t.payload::json, t.run_at, 0, 10, $16
   FROM unnest($21::text[], $22::text[], $23::timestamptz[]) AS t(kind, payload, run_at)
+), k AS (
+  UPDATE idempotency_keys SET response_status = $25, response_body = $26
+  WHERE id = $24::int
 )"""
-# Most sends have neither (no endpoint listens, not the sandbox): the shorter statement
+# Most sends have none (no endpoint listens, not the sandbox, no key): the shorter statement
 # saves the database the empty inserts.
 RECORD_SQL = _MESSAGE_AND_CHAT + "\nSELECT id FROM m"
 RECORD_WITH_EXTRAS_SQL = _MESSAGE_AND_CHAT + _EXTRAS + "\nSELECT id FROM m"
@@ -165,6 +178,7 @@ class SendRepository:
         now: datetime,
         event: OutboxEntry | None,
         jobs: list[QueuedJob],
+        answer: StoredAnswer | None = None,
     ) -> None:
         """PostgreSQL (``on_driver``): write the outcome in one statement, committed on its
         own unless the session is in a transaction (then it commits with it)."""
@@ -188,7 +202,7 @@ class SendRepository:
                 message.failed_at,
                 now,
             ]
-            if event is None and not jobs:
+            if event is None and not jobs and answer is None:
                 await driver.fetchval(RECORD_SQL, *values)
                 return
             await driver.fetchval(
@@ -201,6 +215,9 @@ class SendRepository:
                 [job.kind for job in jobs],
                 [orjson.dumps(job.payload).decode() for job in jobs],
                 [job.run_at for job in jobs],
+                answer.idempotency_id if answer else None,
+                answer.status if answer else None,
+                answer.body if answer else None,
             )
 
     async def touch_chat(self, chat_id: int, now: datetime) -> None:

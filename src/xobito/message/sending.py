@@ -23,6 +23,7 @@ from xobito.message.send_repository import (
     QueuedJob,
     Recipient,
     SendRepository,
+    StoredAnswer,
 )
 from xobito.webhook.events import emit_message, message_event, new_event_id
 from xobito.webhook.repository import EndpointRepository
@@ -41,6 +42,19 @@ class SendOutcome:
     message: OutboundMessage
     record: dict[str, Any]
     error: WhatsAppError | None
+    # The answer (status, body) already stored for the request's Idempotency-Key, in the
+    # send's own write; None when the request boundary stores it (or there is no key).
+    stored_reply: tuple[int, bytes] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An idempotent request's reservation and how its answer to an outcome reads, so the
+    hot write can store the answer with the message (spec §3: a replay exists exactly when
+    the send was stored)."""
+
+    idempotency_id: int
+    render: Callable[[SendOutcome], tuple[int, bytes]]
 
 
 class Sender:
@@ -50,17 +64,16 @@ class Sender:
         workspace_id: int,
         sandbox_delay: float,
         *,
-        commit_alone: bool = False,
+        reply: Reply | None = None,
     ) -> None:
-        """``commit_alone``: the outcome may be written in a statement of its own (nothing
-        else has to commit in the same transaction, e.g. no idempotent response)."""
+        """``reply``: the request carries an Idempotency-Key (see ``Reply``)."""
         self.session = session
         self.workspace_id = workspace_id
         self.messages = MessageRepository(session, workspace_id)
         self.sends = SendRepository(session, workspace_id)
         self.jobs = JobRepository(session)
         self.sandbox_delay = sandbox_delay
-        self.commit_alone = commit_alone
+        self.reply = reply
 
     async def deliver(
         self,
@@ -106,24 +119,36 @@ class Sender:
             FAILED.inc()
         simulate = error is None and getattr(provider, "simulates_statuses", False)
         jobs = self._simulations(message, link, now) if simulate else []
-        await self._store(message, now, jobs)
         record = send_record(
             message,
             contact_created=recipient.created,
             whatsapp_response=result.raw if error is None else None,
         )
-        return SendOutcome(message, record, error)
+        outcome = SendOutcome(message, record, error)
+        if self.sends.on_driver:
+            await self._store_hot(outcome, now, jobs)
+        else:
+            await self._store(message, now, jobs)
+        return outcome
+
+    async def _store_hot(self, outcome: SendOutcome, now: datetime, jobs: list[QueuedJob]) -> None:
+        """PostgreSQL: everything ``_store`` writes, plus the idempotent answer, in one
+        statement."""
+        message = outcome.message
+        name, body = message_event(message)
+        targets = await EndpointRepository(self.session, self.workspace_id).subscribed(name)
+        event = None
+        if targets:
+            event = OutboxEntry(new_event_id(), name, orjson.dumps(body), targets)
+        answer = None
+        if self.reply is not None:
+            outcome.stored_reply = self.reply.render(outcome)
+            answer = StoredAnswer(self.reply.idempotency_id, *outcome.stored_reply)
+        await self.sends.record_alone(message, now, event, jobs, answer)
 
     async def _store(self, message: OutboundMessage, now: datetime, jobs: list[QueuedJob]) -> None:
-        """The message, its chat's activity, its outbox event and any simulation jobs."""
-        if self.commit_alone and self.sends.on_driver:
-            name, body = message_event(message)
-            targets = await EndpointRepository(self.session, self.workspace_id).subscribed(name)
-            event = None
-            if targets:
-                event = OutboxEntry(new_event_id(), name, orjson.dumps(body), targets)
-            await self.sends.record_alone(message, now, event, jobs)
-            return
+        """The message, its chat's activity, its outbox event and any simulation jobs, in the
+        session's transaction (which the request boundary commits)."""
         await self.messages.add(message.as_model())
         await emit_message(self.session, message)
         await self.sends.touch_chat(message.chat_id, now)

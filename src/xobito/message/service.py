@@ -24,7 +24,7 @@ from xobito.message.schemas import (
     send_rules,
 )
 from xobito.message.send_repository import Recipient, SendRepository
-from xobito.message.sending import Sender, SendOutcome
+from xobito.message.sending import Reply, Sender, SendOutcome
 from xobito.message.templating import (
     NOT_AVAILABLE,
     build_payload,
@@ -59,17 +59,16 @@ class MessageService:
         providers: dict[str, WhatsAppProvider],
         sandbox_delay: float = 1.0,
         *,
-        commit_alone: bool = False,
+        reply: Reply | None = None,
     ) -> None:
-        """``commit_alone``: see ``Sender``; the router allows it when no idempotent response
-        has to be stored in the send's transaction."""
+        """``reply``: the request's Idempotency-Key reservation and answer (see ``Reply``)."""
         self.session = session
         self.workspace = workspace
         self.providers = providers
         self.recipients = RecipientResolver(session, workspace)
         self.chats = ChatRepository(session, workspace.id)
         self.sends = SendRepository(session, workspace.id)
-        self.sender = Sender(session, workspace.id, sandbox_delay, commit_alone=commit_alone)
+        self.sender = Sender(session, workspace.id, sandbox_delay, reply=reply)
 
     async def link(self, from_phone_number_id: str | None = None) -> Link:
         link = await ConnectionService(self.session).link(self.workspace.id, from_phone_number_id)
