@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.models import IdempotencyKey
+
+# PostgreSQL, on a driver connection: a new key in one statement (None when it exists).
+RESERVE_NEW_SQL = """
+INSERT INTO idempotency_keys (token_id, key, request_hash, created_at)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (token_id, key) DO NOTHING
+RETURNING id
+"""
+
+
+async def reserve_new(
+    driver: Any, token_id: int, key: str, digest: str, now: datetime
+) -> int | None:
+    row_id = await driver.fetchval(RESERVE_NEW_SQL, token_id, key, digest, now)
+    return None if row_id is None else int(row_id)
 
 
 class IdempotencyRepository:

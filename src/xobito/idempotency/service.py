@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
 from xobito.config import Settings
-from xobito.idempotency.repository import IdempotencyRepository
+from xobito.idempotency.repository import IdempotencyRepository, reserve_new
+from xobito.kit.db import driver_connection
 from xobito.kit.errors import Conflict, ReplayResponse, ValidationFailed
 from xobito.kit.time import utcnow
 
@@ -49,6 +50,12 @@ class IdempotencyService:
         """Reserve ``key``; raises a replay, a 409 or a 422 when it is taken."""
         if not valid_key(key):
             raise ValidationFailed({"idempotency_key": [BAD_KEY]})
+        # The usual case, a new key, in one statement on PostgreSQL; the rest below.
+        async with driver_connection(self.sessionmaker()) as driver:
+            if driver is not None:
+                row_id = await reserve_new(driver, token_id, key, digest, utcnow())
+                if row_id is not None:
+                    return row_id
         for _ in range(2):
             async with self.sessionmaker() as session:
                 repo = IdempotencyRepository(session)
