@@ -1,8 +1,9 @@
 """Reserve a key before the work, complete it in the work's own transaction.
 
 The reservation is committed on its own so a concurrent request with the same key sees it
-(409); the stored response is written in the same transaction as the work, so a replay
-exists exactly when the work was committed.
+(409); the stored response is written in the same transaction as the work (by DatabaseRoute,
+or for a send on PostgreSQL in the send's one statement, ``message.send_repository``), so a
+replay exists exactly when the work was committed.
 """
 
 from __future__ import annotations
