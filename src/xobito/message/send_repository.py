@@ -1,11 +1,11 @@
 """All SQL of the send hot path: the recipient before Meta is called, the outcome after.
 
-Each is one statement. On PostgreSQL they run on the driver connection (asyncpg, prepared
-and cached by it), outside SQLAlchemy's statement machinery, which cost more CPU than the
-rest of a send together. The write is a single statement (message, chat, outbox event and
-its deliveries, sandbox jobs in one CTE), so it is atomic in autocommit as well; it is used
-only when nothing else has to commit with it (an idempotent request stores its response in
-the same transaction, and takes the session path). SQLite takes the session path always.
+Each is one statement. On PostgreSQL they run on a driver connection (asyncpg, prepared and
+cached by it; ``kit.db.driver_connection``), outside SQLAlchemy's statement machinery, which
+cost more CPU than the rest of a send together. The write is a single statement (message,
+chat, outbox event and its deliveries, sandbox jobs, the answer stored on the request's
+Idempotency-Key, in one CTE), so it is atomic in autocommit as well. SQLite writes the same
+rows through the session (``Sender._store``) and the request boundary stores the answer.
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ class SendRepository:
             return None
         return Recipient(row[0], row[1], bool(row[2]), row[3], row[4])
 
-    async def record_alone(
+    async def record(
         self,
         message: OutboundMessage,
         now: datetime,
@@ -183,7 +183,7 @@ class SendRepository:
         """PostgreSQL (``on_driver``): write the outcome in one statement, committed on its
         own unless the session is in a transaction (then it commits with it)."""
         async with driver_connection(self.session) as driver:
-            assert driver is not None, "record_alone needs PostgreSQL (see on_driver)"
+            assert driver is not None, "record needs PostgreSQL (see on_driver)"
             values = [
                 self.workspace_id,
                 message.chat_id,

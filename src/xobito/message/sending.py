@@ -144,7 +144,7 @@ class Sender:
         if self.reply is not None:
             outcome.stored_reply = self.reply.render(outcome)
             answer = StoredAnswer(self.reply.idempotency_id, *outcome.stored_reply)
-        await self.sends.record_alone(message, now, event, jobs, answer)
+        await self.sends.record(message, now, event, jobs, answer)
 
     async def _store(self, message: OutboundMessage, now: datetime, jobs: list[QueuedJob]) -> None:
         """The message, its chat's activity, its outbox event and any simulation jobs, in the
