@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     # overflow connection whenever it comes back to a full pool, so under a steady load they
     # are opened and closed all the time (measured at 600 concurrent sends: a new connection,
     # with its statements prepared again, every ~17 sends).
-    db_pool_size: int = 50
+    db_pool_size: int = Field(50, ge=2)  # the send path keeps up to half (at least one)
     db_max_overflow: int = 0
     # Of those, how many the send path's statements may keep for themselves (kit.db
     # DriverConnections; at most half the pool).

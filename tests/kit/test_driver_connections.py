@@ -97,3 +97,4 @@ async def test_an_interrupted_statement_discards_the_connection_and_wakes_a_wait
     assert after != before
     assert engine.pool.checkedout() == 1  # type: ignore[attr-defined]  # the old one went
     await lent.close()
+

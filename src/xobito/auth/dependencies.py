@@ -58,13 +58,14 @@ class Authenticator:
             ws = await WorkspaceRepository(session).by_subdomain(subdomain)
             return WorkspaceInfo.of(ws) if ws else _MISSING
 
-        cached = await self.workspaces.load(subdomain, load)
+        cached = await self.workspaces.load(subdomain, load, wait=not session.in_transaction())
         return cached if isinstance(cached, WorkspaceInfo) else None
 
     async def token(self, session: AsyncSession, plaintext: str) -> TokenInfo | None:
         if not tokens.looks_valid(plaintext):
             return None
         token_hash = tokens.digest(plaintext)
+
         async def load() -> TokenInfo | object:
             row = await TokenRepository(session).by_hash(token_hash)
             # The index lookup is by digest; compare again in constant time regardless.
@@ -72,7 +73,7 @@ class Authenticator:
                 return TokenInfo.of(row)
             return _MISSING
 
-        cached = await self.tokens.load(token_hash, load)
+        cached = await self.tokens.load(token_hash, load, wait=not session.in_transaction())
         return cached if isinstance(cached, TokenInfo) else None
 
     async def authenticate(self, request: Request, subdomain: str) -> ApiContext:

@@ -89,5 +89,7 @@ class ConnectionService:
                 tuple(conn.phone_number_ids),
             )
 
-        link: Link | None = await _LINKS.load((workspace_id, from_phone_number_id), load)
+        # A session in a transaction holds a connection: it must not wait on another load.
+        wait = not self.repo.session.in_transaction()
+        link: Link | None = await _LINKS.load((workspace_id, from_phone_number_id), load, wait=wait)
         return link

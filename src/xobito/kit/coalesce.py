@@ -16,6 +16,10 @@ from collections.abc import Awaitable, Callable
 Increment = Callable[[str, int, int], Awaitable[int]]
 
 
+def _gone() -> Exception:
+    return ConnectionError("the counter's storage call was interrupted")
+
+
 class CoalescingCounter:
     def __init__(self, increment: Increment) -> None:
         """``increment(key, expiry_seconds, amount)`` returns the counter's new value."""
@@ -39,10 +43,12 @@ class CoalescingCounter:
             while batch := self._waiting.pop(key, None):
                 try:
                     total = await self._increment(key, expiry, len(batch))
-                except Exception as exc:
+                except BaseException as exc:
                     for future in batch:
                         if not future.done():
-                            future.set_exception(exc)
+                            future.set_exception(exc if isinstance(exc, Exception) else _gone())
+                    if not isinstance(exc, Exception):
+                        raise  # cancelled (shutdown): the finally below fails the rest
                     continue
                 first = total - len(batch) + 1
                 for i, future in enumerate(batch):
@@ -52,4 +58,4 @@ class CoalescingCounter:
             self._flushing.discard(key)
             for future in self._waiting.pop(key, []):  # only if cancelled mid-call
                 if not future.done():
-                    future.cancel()
+                    future.set_exception(_gone())

@@ -139,6 +139,8 @@ class DriverConnections:
         self._idle: list[Any] = []  # idle pool fairies (``PoolProxiedConnection``)
         self._waiters: collections.deque[asyncio.Future[Any]] = collections.deque()
         self._borrowed = 0
+        self._closed = False
+        self._closing: list[Any] = []
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:
@@ -156,6 +158,8 @@ class DriverConnections:
             self._give_back(fairy)
             raise
         self._give_back(fairy)
+        while self._closing:  # closed meanwhile: return what came back to the pool
+            await greenlet_spawn(self._closing.pop().close)
 
     async def _take(self) -> Any:
         if self._idle:
@@ -172,12 +176,19 @@ class DriverConnections:
         try:
             fairy = await waiter
         except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self._give_back(waiter.result())  # handed over just as we were cancelled
+            if waiter.done() and not waiter.cancelled():  # handed over just as we were cancelled
+                handed = waiter.result()
+                if handed is None:
+                    self._wake_one_borrower()  # pass the free slot on
+                else:
+                    self._give_back(handed)
             raise
         return fairy if fairy is not None else await self._take()
 
     def _give_back(self, fairy: Any) -> None:
+        if self._closed:  # lent while closing: goes back to the pool from the caller
+            self._closing.append(fairy)
+            return
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
@@ -194,6 +205,8 @@ class DriverConnections:
                 return
 
     async def close(self) -> None:
+        """Give the idle connections back to the pool; lent ones go back when returned."""
+        self._closed = True
         idle, self._idle = self._idle, []
         self._borrowed -= len(idle)
         for fairy in idle:
@@ -243,6 +256,8 @@ async def driver_connection(session: AsyncSession) -> AsyncIterator[Any | None]:
         yield None
         return
     if session.in_transaction():
+        # Its statements join the transaction only once SQLAlchemy has sent BEGIN, i.e. after
+        # the session's first statement; every caller here has run one (a cache load).
         connection = await session.connection()
         yield (await connection.get_raw_connection()).driver_connection
         return

@@ -17,7 +17,7 @@ class TTLCache(Generic[K, V]):
         self.max_items = max_items
         self._items: dict[K, tuple[float, V]] = {}
         # Loads in flight (``load``): the first miss of a key loads it, the others wait.
-        self._loading: dict[K, asyncio.Future[tuple[bool, V | None]]] = {}
+        self._loading: dict[K, asyncio.Future[Any]] = {}
 
     def get(self, key: K) -> V | None:
         hit = self._items.get(key)
@@ -38,33 +38,50 @@ class TTLCache(Generic[K, V]):
     def clear(self) -> None:
         self._items.clear()
 
-    async def load(self, key: K, loader: Callable[[], Awaitable[V]]) -> V:
+    async def load(self, key: K, loader: Callable[[], Awaitable[V]], *, wait: bool = True) -> V:
         """The cached value, else ``loader()``'s, cached. Concurrent misses of one key share
         a single load: when an entry expires under load, hundreds of requests would otherwise
-        each run the same query at once. If the shared load fails, each waiter loads itself.
+        each run the same query at once. A failed load fails its waiters too.
+
+        ``wait=False``: load without waiting for another caller's load. A caller whose
+        session holds a database connection passes it: the load it would wait for may itself
+        be waiting for a connection, and with the pool taken that wait never ends.
         """
         while True:
             hit = self._items.get(key)
             if hit is not None and hit[0] >= time.monotonic():
                 return hit[1]
             pending = self._loading.get(key)
-            if pending is None:
+            if pending is None or not wait:
                 break
-            loaded, value = await asyncio.shield(pending)
-            if loaded:
-                return value  # type: ignore[return-value]
-        future: asyncio.Future[tuple[bool, V | None]] = asyncio.get_running_loop().create_future()
-        self._loading[key] = future
+            shared = await asyncio.shield(pending)
+            if shared is not _RETRY:  # _RETRY: the loading caller was cancelled, try again
+                return shared  # type: ignore[no-any-return]
+        lead = key not in self._loading
+        future: asyncio.Future[Any] | None = None
+        if lead:
+            future = self._loading[key] = asyncio.get_running_loop().create_future()
         try:
             value = await loader()
+        except Exception as exc:
+            if future is not None:
+                future.set_exception(exc)
+                future.exception()  # retrieved: no "never retrieved" warning without waiters
+            raise
         except BaseException:
-            future.set_result((False, None))
+            if future is not None:
+                future.set_result(_RETRY)
             raise
         finally:
-            del self._loading[key]
+            if lead:
+                del self._loading[key]
         self.put(key, value)
-        future.set_result((True, value))
+        if future is not None:
+            future.set_result(value)
         return value
+
+
+_RETRY = object()
 
 
 _SHARED: list[TTLCache[object, object]] = []

@@ -144,6 +144,9 @@ class Sender:
         if self.reply is not None:
             outcome.stored_reply = self.reply.render(outcome)
             answer = StoredAnswer(self.reply.idempotency_id, *outcome.stored_reply)
+        # A cache load above may have begun a (read) transaction: end it, so the write
+        # commits on its own and the answer it stores is final (the router relies on it).
+        await checkpoint(self.session)
         await self.sends.record(message, now, event, jobs, answer)
 
     async def _store(self, message: OutboundMessage, now: datetime, jobs: list[QueuedJob]) -> None:

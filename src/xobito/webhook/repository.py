@@ -36,7 +36,8 @@ class EndpointRepository(ScopedRepository[WebhookEndpoint]):
             )
             return [(row.id, frozenset(row.events)) for row in await self.session.execute(stmt)]
 
-        enabled = await _ENABLED.load(self.workspace_id, load)
+        wait = not self.session.in_transaction()  # see TTLCache.load
+        enabled = await _ENABLED.load(self.workspace_id, load, wait=wait)
         return [endpoint_id for endpoint_id, events in enabled if topic in events]
 
     async def all(self) -> Sequence[WebhookEndpoint]:
