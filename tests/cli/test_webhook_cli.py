@@ -164,9 +164,29 @@ async def test_a_contact_created_by_a_cli_sandbox_message_emits_contacts_created
         "Hi",
         "--profile-name",
         "Lin",
+        "--wait",
+        "0",
     )
     await hooks.app.state.worker.drain()
     await hooks.deliver()
     events = [h.json["event"] for h in receiver.at("/c")]
     assert events == ["created", "message.received"]
     assert receiver.at("/c")[0].json["data"]["attributes"]["firstname"] == "Lin"
+
+
+async def test_sandbox_inbound_waits_until_a_worker_stored_it(
+    cli: Cli, factory: Factory, hooks: Hooks
+) -> None:
+    """A send right after ``sandbox inbound`` must find the care window open: the command
+    returns once a worker has stored the message (or says none did)."""
+    t = await factory.tenant()
+    args = ["sandbox", "inbound", t.workspace.subdomain, "--phone-number", "+14155550143"]
+    args += ["--text", "Hi"]
+    waiting = asyncio.ensure_future(cli.ok(*args, "--wait", "30"))
+    while not waiting.done():  # the app's worker runs while the command waits
+        await hooks.app.state.worker.drain()
+        await asyncio.sleep(0.05)
+    assert "stored by the worker: the customer care window is open" in await waiting
+
+    alone = await cli.ok(*args, "--wait", "0.2")  # nobody processes the inbox now
+    assert "not stored within 0.2 s" in alone

@@ -12,6 +12,7 @@ from xobito.cli.common import console, run, show
 from xobito.config import get_settings
 from xobito.connection.schemas import connection_record
 from xobito.connection.service import ConnectionService
+from xobito.message.repository import MessageRepository
 from xobito.sandbox.service import SandboxService
 from xobito.template.service import TemplateService
 from xobito.workspace.service import WorkspaceService
@@ -99,15 +100,43 @@ def inbound(
     phone_number: Annotated[str, typer.Option(help="The customer's number, E.164")],
     text: Annotated[str | None, typer.Option(help="Message text")] = None,
     profile_name: Annotated[str | None, typer.Option(help="The customer's profile name")] = None,
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait for a worker to store it (0: do not wait)")
+    ] = 5.0,
 ) -> None:
-    """Simulate a customer's message (processed by the worker)."""
+    """Simulate a customer's message (processed by the worker).
+
+    Waits until a worker (``xobito serve`` or ``xobito worker``) has stored it, so that a send
+    right after finds the customer care window open.
+    """
     body = {"phone_number": phone_number, "text": text, "profile_name": profile_name}
 
     async def work(session: Any) -> dict[str, Any]:
         ws = await WorkspaceService(session).get(subdomain)
         return await SandboxService(session, ws).inbound(body)
 
-    console.print(f"queued inbound message {run(work)['message_id']}", highlight=False)
+    wamid = run(work)["message_id"]
+    console.print(f"queued inbound message {wamid}", highlight=False)
+    if wait <= 0:
+        return
+
+    async def stored(session: Any) -> bool:
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            if await MessageRepository.stored_anywhere(session, wamid):
+                return True
+            if asyncio.get_running_loop().time() >= deadline:
+                return False
+            await session.rollback()  # a fresh snapshot for the next look
+            await asyncio.sleep(0.1)
+
+    if run(stored):
+        console.print("stored by the worker: the customer care window is open", highlight=False)
+    else:
+        console.print(
+            f"not stored within {wait:g} s: is `xobito serve` or `xobito worker` running?",
+            highlight=False,
+        )
 
 
 @sandbox_app.command("status")

@@ -25,6 +25,12 @@ class MessageRepository(ScopedRepository[Message]):
         message: Message | None = (await self.session.execute(stmt)).scalar_one_or_none()
         return message
 
+    @staticmethod
+    async def stored_anywhere(session: AsyncSession, wamid: str) -> bool:
+        """Whether a message with this wamid is stored (operator tools; not tenant-scoped)."""
+        stmt = select(Message.id).where(Message.wamid == wamid).limit(1)
+        return (await session.execute(stmt)).first() is not None
+
     async def wamid_exists(self, wamid: str) -> bool:
         stmt = select(Message.id).where(Message.wamid == wamid).limit(1)
         return (await self.session.execute(stmt)).first() is not None
