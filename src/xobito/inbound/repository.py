@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from xobito.kit.group_commit import GroupCommit
 from xobito.kit.time import utcnow
 from xobito.models import InboxEvent
 
@@ -45,58 +45,33 @@ class InboxWriter:
         if self.postgres:
             engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.engine = engine
-        self._queue: list[tuple[bytes, asyncio.Future[None]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._groups: GroupCommit[bytes, None] = GroupCommit(
+            self._write, group_size=_group_size, name="xobito-inbox-writer"
+        )
 
     async def add(self, body: bytes) -> None:
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append((body, done))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._drain(), name="xobito-inbox-writer")
-        await done
+        await self._groups.submit(body)
 
-    async def _drain(self) -> None:
-        try:
-            while self._queue:
-                group = self._next_group()
-                try:
-                    await self._write([body for body, _ in group])
-                except BaseException as exc:
-                    for _, done in group:
-                        if not done.done():
-                            done.set_exception(exc)
-                    if not isinstance(exc, Exception):
-                        raise
-                    continue
-                for _, done in group:
-                    if not done.done():
-                        done.set_result(None)
-        finally:
-            self._writer = None
-            for _, done in self._queue:  # only when cancelled mid-write (shutdown)
-                if not done.done():
-                    done.set_exception(RuntimeError("the inbox writer stopped"))
-            self._queue = []
-
-    def _next_group(self) -> list[tuple[bytes, asyncio.Future[None]]]:
-        """The oldest waiting bodies, at most ``MAX_GROUP`` of them and ``MAX_GROUP_BYTES``
-        together (at least one)."""
-        count, size = 0, 0
-        for body, _ in self._queue[:MAX_GROUP]:
-            size += len(body)
-            if count and size > MAX_GROUP_BYTES:
-                break
-            count += 1
-        group, self._queue = self._queue[:count], self._queue[count:]
-        return group
-
-    async def _write(self, bodies: Sequence[bytes]) -> None:
+    async def _write(self, bodies: Sequence[bytes]) -> list[None]:
         now = utcnow()
         async with self.engine.connect() as conn:
             if self.postgres:
                 raw = await conn.get_raw_connection()
                 await raw.driver_connection.execute(PG_INSERT, list(bodies), now)  # type: ignore[union-attr]
-                return
+                return [None] * len(bodies)
             rows = [{"body": body, "received_at": now, "attempts": 0} for body in bodies]
             await conn.execute(insert(InboxEvent), rows)
             await conn.commit()
+        return [None] * len(bodies)
+
+
+def _group_size(waiting: list[bytes]) -> int:
+    """The oldest waiting bodies, at most ``MAX_GROUP`` of them and ``MAX_GROUP_BYTES``
+    together (at least one)."""
+    count, size = 0, 0
+    for body in waiting[:MAX_GROUP]:
+        size += len(body)
+        if count and size > MAX_GROUP_BYTES:
+            break
+        count += 1
+    return count
