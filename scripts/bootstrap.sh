@@ -31,3 +31,17 @@ if [ "$extra" = dev ]; then
     echo "$sdk_want" > "$sdk_stamp"
   fi
 fi
+# Browser assets (dashboard, /docs, /redoc) from the npm registry, pinned by package-lock.json,
+# copied into the package's static folder (git-ignored, part of the wheel).
+if [ "${XOBITO_SKIP_ASSETS:-}" != 1 ]; then
+  npm_stamp=node_modules/.xobito-lock
+  npm_want="$(sha256sum package-lock.json | cut -d' ' -f1)"
+  if [ "$(cat "$npm_stamp" 2>/dev/null)" != "$npm_want" ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+      echo "bootstrap: npm (Node.js) is needed for the dashboard's assets" >&2; exit 1
+    fi
+    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+    echo "$npm_want" > "$npm_stamp"
+  fi
+  .venv/bin/python scripts/vendor_assets.py
+fi

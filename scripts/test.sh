@@ -6,6 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh dev
 export PATH="$PWD/.venv/bin:$PATH"
+# The browser tests drive Debian's Chromium (Playwright's own browser download cannot work here).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "== installing chromium (apt-get)"
+  if [ "$(id -u)" = 0 ]; then apt_get="apt-get"; else apt_get="sudo apt-get"; fi
+  DEBIAN_FRONTEND=noninteractive $apt_get install -y -q chromium >/dev/null
+fi
 
 echo "== ruff"; ruff check src tests bench sdk
 echo "== mypy --strict"; mypy src; mypy --strict sdk/src
