@@ -8,12 +8,13 @@ import httpx
 import pytest
 
 from tests.factories import Factory
+from tests.message import media_samples as samples
 from tests.message.conftest import CloudTenant, Messaging
 from xobito.testing.fake_graph import FakeGraphServer
 
 PHONE = "+14155551234"
 MB = 1024 * 1024
-PNG = b"\x89PNG\r\n\x1a\n"
+PNG = samples.PNG
 
 
 @pytest.fixture
@@ -106,7 +107,7 @@ async def test_an_upload_goes_to_meta_media_and_the_send_uses_its_id(
 async def test_a_document_upload_keeps_its_filename(
     client: httpx.AsyncClient, ct: CloudTenant, cloud: FakeGraphServer
 ) -> None:
-    form = upload("document", "a.pdf", b"%PDF-1.4", "application/pdf", filename="Report.pdf")
+    form = upload("document", "a.pdf", samples.PDF, "application/pdf", filename="Report.pdf")
     r = await post(client, ct, **form)
     assert r.status_code == 200, r.text
     [(media_id, stored)] = cloud.media.items()
@@ -115,31 +116,118 @@ async def test_a_document_upload_keeps_its_filename(
     assert cloud.schema_violations == []
 
 
-async def test_an_undeclared_mime_type_is_guessed_from_the_filename(
+async def test_an_undeclared_mime_type_is_read_from_the_bytes(
     client: httpx.AsyncClient, ct: CloudTenant, cloud: FakeGraphServer
 ) -> None:
-    r = await post(client, ct, **upload("image", "pic.png", PNG, "application/octet-stream"))
+    r = await post(client, ct, **upload("image", "pic", PNG, "application/octet-stream"))
     assert r.status_code == 200, r.text
     [stored] = cloud.media.values()
     assert stored.mime_type == "image/png"
 
 
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+# (media type, bytes, the type the client declares, the type Meta must be told)
+ACCEPTED = [
+    ("image", samples.JPEG, "image/jpeg", "image/jpeg"),
+    ("image", samples.PNG, "image/jpeg", "image/png"),  # mislabelled: the bytes win
+    ("video", samples.MP4, "video/mp4", "video/mp4"),
+    ("video", samples.THREE_GP, "video/mp4", "video/3gpp"),
+    ("audio", samples.AAC, "audio/aac", "audio/aac"),
+    ("audio", samples.AMR, "audio/amr", "audio/amr"),
+    ("audio", samples.MP3, "audio/mp3", "audio/mpeg"),
+    ("audio", samples.M4A, "audio/x-m4a", "audio/mp4"),
+    ("audio", samples.MP4_MP42, "audio/mp4", "audio/mp4"),  # an MP4 container sent as audio
+    ("audio", samples.OGG, "audio/ogg", "audio/ogg"),
+    ("document", samples.PDF, "application/octet-stream", "application/pdf"),
+    ("document", samples.TEXT, "text/plain", "text/plain"),
+    ("document", samples.DOCX, "application/zip", DOCX),
+    ("document", samples.XLSX, XLSX, XLSX),
+    ("document", samples.PPTX, PPTX, PPTX),
+    ("document", samples.DOC, "application/msword", "application/msword"),
+    ("document", samples.XLS, "application/vnd.ms-excel", "application/vnd.ms-excel"),
+    ("document", samples.PPT, "application/octet-stream", "application/vnd.ms-powerpoint"),
+]
+
+
 @pytest.mark.parametrize(
-    ("media_type", "filename", "mime"),
-    [("audio", "voice.ogg", "audio/ogg"), ("video", "clip.mp4", "video/mp4")],
+    ("media_type", "data", "declared", "detected"),
+    ACCEPTED,
+    ids=[f"{a[0]}-{a[3]}-{i}" for i, a in enumerate(ACCEPTED)],
 )
-async def test_audio_and_video_uploads(
+async def test_every_accepted_type_goes_to_meta_as_what_its_bytes_are(
     client: httpx.AsyncClient,
     ct: CloudTenant,
     cloud: FakeGraphServer,
     media_type: str,
-    filename: str,
-    mime: str,
+    data: bytes,
+    declared: str,
+    detected: str,
 ) -> None:
-    r = await post(client, ct, **upload(media_type, filename, b"\x00" * 1024, mime))
+    r = await post(client, ct, **upload(media_type, "file", data, declared))
     assert r.status_code == 200, r.text
-    [media_id] = cloud.media
-    assert cloud.sent[0].body[media_type] == {"id": media_id}
+    media_request = cloud.requests_to("media")[0]
+    assert media_request.form is not None
+    assert media_request.form["type"] == detected
+    assert media_request.form["file"]["content_type"] == detected
+    [(media_id, stored)] = cloud.media.items()
+    assert (stored.mime_type, stored.data) == (detected, data)
+    assert cloud.sent[0].body[media_type]["id"] == media_id
+    assert cloud.schema_violations == []
+
+
+TYPE_LISTS = {
+    "image": "jpeg, png",
+    "video": "mp4, 3gpp",
+    "audio": "aac, amr, mpeg, mp4, ogg",
+    "document": "pdf, txt, doc, docx, xls, xlsx, ppt, pptx",
+}
+# (media type, bytes, the type the client claims): none of them is what it claims.
+DISGUISED = [
+    ("image", samples.EXE, "image/jpeg"),
+    ("image", samples.GIF, "image/png"),
+    ("image", samples.PDF, "image/png"),
+    ("video", samples.EXE, "video/mp4"),
+    ("video", samples.QUICKTIME, "video/mp4"),
+    ("video", samples.M4A, "video/mp4"),
+    ("audio", samples.ELF, "audio/mpeg"),
+    ("audio", samples.FLAC, "audio/ogg"),
+    ("audio", samples.JPEG, "audio/aac"),
+    ("document", samples.EXE, "application/pdf"),
+    ("document", samples.ZIP, DOCX),
+    ("document", samples.OLE2_OTHER, "application/msword"),
+    ("document", samples.BINARY, "text/plain"),
+    ("document", samples.PNG, "application/pdf"),
+]
+
+
+@pytest.mark.parametrize(
+    ("media_type", "data", "claimed"),
+    DISGUISED,
+    ids=[f"{d[0]}-{i}" for i, d in enumerate(DISGUISED)],
+)
+async def test_a_file_that_is_not_what_it_claims_is_422_before_meta(
+    client: httpx.AsyncClient,
+    ct: CloudTenant,
+    cloud: FakeGraphServer,
+    messaging: Messaging,
+    media_type: str,
+    data: bytes,
+    claimed: str,
+) -> None:
+    name = "file." + claimed.rsplit("/", 1)[1]
+    r = await post(client, ct, **upload(media_type, name, data, claimed))
+    assert r.status_code == 422, r.text
+    assert r.json() == {
+        "status": "error",
+        "message": "Validation failed",
+        "errors": {
+            "media_file": [f"The media file must be a file of type: {TYPE_LISTS[media_type]}."]
+        },
+    }
+    assert cloud.requests == []
+    assert [m for m in await messaging.messages(ct.tenant) if m.direction == "outbound"] == []
 
 
 REFUSED_UPLOADS = [
@@ -148,15 +236,15 @@ REFUSED_UPLOADS = [
         "The media file may not be greater than 5120 kilobytes.",
     ),
     (
-        upload("image", "anim.gif", b"GIF89a", "image/gif"),
+        upload("image", "anim.gif", samples.GIF, "image/gif"),
         "The media file must be a file of type: jpeg, png.",
     ),
     (
-        upload("video", "clip.webm", b"\x1a\x45", "video/webm"),
+        upload("video", "clip.webm", samples.WEBM, "video/webm"),
         "The media file must be a file of type: mp4, 3gpp.",
     ),
     (
-        upload("audio", "song.flac", b"fLaC", "audio/flac"),
+        upload("audio", "song.flac", samples.FLAC, "audio/flac"),
         "The media file must be a file of type: aac, amr, mpeg, mp4, ogg.",
     ),
 ]

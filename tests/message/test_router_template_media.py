@@ -9,11 +9,14 @@ import httpx
 import pytest
 
 from tests.factories import Factory
+from tests.message import media_samples as samples
 from tests.message.conftest import CloudTenant, Messaging
 from xobito.testing.fake_graph import FakeGraphServer
 
 PHONE = "+14155551234"
 KB = 1024
+DOCUMENTS = "pdf, txt, doc, docx, xls, xlsx, ppt, pptx"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @pytest.fixture
@@ -116,7 +119,11 @@ def image_form(size: int) -> dict[str, Any]:
     return {
         "data": fields,
         "files": {
-            "header_image_file": ("header.jpg", b"\xff\xd8" + b"j" * (size - 2), "image/jpeg")
+            "header_image_file": (
+                "header.jpg",
+                samples.JPEG + b"j" * (size - len(samples.JPEG)),
+                "image/jpeg",
+            )
         },
     }
 
@@ -132,7 +139,7 @@ async def test_header_upload_goes_to_meta_media_first_and_the_send_uses_its_id(
     assert media_request.form["type"] == "image/jpeg"
     assert media_request.form["file"]["size"] == 5120 * KB
     [(media_id, uploaded)] = cloud.media.items()
-    assert uploaded.data[:2] == b"\xff\xd8" and len(uploaded.data) == 5120 * KB
+    assert uploaded.data[:3] == b"\xff\xd8\xff" and len(uploaded.data) == 5120 * KB
     assert send_request.path == f"/v23.0/{ct.number}/messages"
     assert cloud.sent[0].body["template"]["components"][0] == {
         "type": "header",
@@ -150,6 +157,73 @@ async def test_header_upload_over_the_limit_is_422(
         "header_image_file": ["The header image file may not be greater than 5120 kilobytes."]
     }
     assert cloud.requests == []
+
+
+HEADER_FILES = [
+    ("promo_image", "image", samples.EXE, "image/jpeg", "jpeg, png"),
+    ("promo_image", "image", samples.GIF, "image/png", "jpeg, png"),
+    ("promo_video", "video", samples.ELF, "video/mp4", "mp4, 3gpp"),
+    ("invoice", "document", samples.EXE, "application/pdf", DOCUMENTS),
+    ("invoice", "document", samples.BINARY, "text/plain", DOCUMENTS),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "medium", "data", "claimed", "kinds"),
+    HEADER_FILES,
+    ids=[f"{h[1]}-{i}" for i, h in enumerate(HEADER_FILES)],
+)
+async def test_a_header_file_that_is_not_what_it_claims_is_422_before_meta(
+    client: httpx.AsyncClient,
+    ct: CloudTenant,
+    cloud: FakeGraphServer,
+    messaging: Messaging,
+    name: str,
+    medium: str,
+    data: bytes,
+    claimed: str,
+    kinds: str,
+) -> None:
+    fields = {"phone_number": PHONE, "template_name": name, "template_language": "en_US"}
+    if name == "promo_image":
+        fields["field_1"] = "Ann"
+    files = {f"header_{medium}_file": ("header", data, claimed)}
+    r = await post(client, ct, data=fields, files=files)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"] == {
+        f"header_{medium}_file": [f"The header {medium} file must be a file of type: {kinds}."]
+    }
+    assert cloud.requests == []
+    assert [m for m in await messaging.messages(ct.tenant) if m.direction == "outbound"] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "medium", "data", "detected"),
+    [
+        ("promo_video", "video", samples.THREE_GP, "video/3gpp"),
+        ("invoice", "document", samples.PDF, "application/pdf"),
+        ("invoice", "document", samples.DOCX, DOCX),
+    ],
+    ids=["3gpp", "pdf", "docx"],
+)
+async def test_a_header_file_goes_to_meta_as_what_its_bytes_are(
+    client: httpx.AsyncClient,
+    ct: CloudTenant,
+    cloud: FakeGraphServer,
+    name: str,
+    medium: str,
+    data: bytes,
+    detected: str,
+) -> None:
+    fields = {"phone_number": PHONE, "template_name": name, "template_language": "en_US"}
+    files = {f"header_{medium}_file": ("header", data, "application/octet-stream")}
+    r = await post(client, ct, data=fields, files=files)
+    assert r.status_code == 200, r.text
+    [(media_id, uploaded)] = cloud.media.items()
+    assert (uploaded.mime_type, uploaded.data) == (detected, data)
+    header = cloud.sent[0].body["template"]["components"][0]
+    assert header["parameters"][0][medium]["id"] == media_id
+    assert cloud.schema_violations == []
 
 
 async def test_header_upload_refused_by_meta_is_a_failed_send(

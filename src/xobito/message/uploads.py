@@ -1,53 +1,74 @@
-"""Upload limits per endpoint and media type (spec §8.2, §8.3)."""
+"""Upload limits per endpoint and media type (spec §8.2, §8.3).
+
+A file's type is read from its bytes (``kit.sniff``), never from its name or the declared
+``Content-Type``: an executable declared as ``image/jpeg`` is refused here, before anything
+reaches Meta, and Meta is told the type the bytes are.
+"""
 
 from __future__ import annotations
 
-import mimetypes
-
 from xobito.kit.multipart import FilePart
+from xobito.kit.sniff import sniff
 from xobito.kit.validation import Errors
 from xobito.message.schemas import UploadedFile
 
 MB = 1024 * 1024
-# media type -> (max bytes, allowed MIME types or None for any)
-MEDIA_LIMITS: dict[str, tuple[int, tuple[str, ...] | None]] = {
-    "image": (5 * MB, ("image/jpeg", "image/png")),
-    "video": (16 * MB, ("video/mp4", "video/3gpp")),
-    "audio": (16 * MB, ("audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg")),
-    "document": (100 * MB, None),
+# The types WhatsApp accepts per media kind, each with the name the 422 lists it by.
+DOCUMENT_TYPES = {
+    "application/pdf": "pdf",
+    "text/plain": "txt",
+    "application/msword": "doc",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.ms-excel": "xls",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/vnd.ms-powerpoint": "ppt",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
 }
+ALLOWED_TYPES: dict[str, dict[str, str]] = {
+    "image": {"image/jpeg": "jpeg", "image/png": "png"},
+    "video": {"video/mp4": "mp4", "video/3gpp": "3gpp"},
+    "audio": {
+        "audio/aac": "aac",
+        "audio/amr": "amr",
+        "audio/mpeg": "mpeg",
+        "audio/mp4": "mp4",
+        "audio/ogg": "ogg",
+    },
+    "document": DOCUMENT_TYPES,
+}
+# An MP4 container holding only sound is audio/mp4, whatever brand it carries.
+AS_KIND = {("audio", "video/mp4"): "audio/mp4"}
+MEDIA_LIMITS_KB = {"image": 5120, "video": 16384, "audio": 16384, "document": 102400}
 HEADER_LIMITS_KB = {"image": 5120, "video": 16384, "document": 102400}
 LARGEST_UPLOAD = 100 * MB + MB  # the biggest file plus room for the other fields
 
 
-def mime_of(part: FilePart) -> str:
-    declared = part.content_type.split(";", 1)[0].strip().lower()
-    if declared and declared != "application/octet-stream":
-        return declared
-    guessed, _ = mimetypes.guess_type(part.filename)
-    return guessed or "application/octet-stream"
-
-
-def check_media_file(part: FilePart, media_type: str, errors: Errors) -> UploadedFile | None:
-    limit, allowed = MEDIA_LIMITS[media_type]
-    mime = mime_of(part)
-    if len(part.data) > limit:
-        errors["media_file"] = [
-            f"The media file may not be greater than {limit // 1024} kilobytes."
-        ]
+def detected_type(data: bytes, kind: str) -> str | None:
+    """The MIME type of ``data`` when it is one ``kind`` allows, else ``None``."""
+    found = sniff(data)
+    if found is None:
         return None
-    if allowed is not None and mime not in allowed:
-        kinds = ", ".join(a.split("/", 1)[1] for a in allowed)
-        errors["media_file"] = [f"The media file must be a file of type: {kinds}."]
+    found = AS_KIND.get((kind, found), found)
+    return found if found in ALLOWED_TYPES[kind] else None
+
+
+def _check(
+    part: FilePart, kind: str, limit_kb: int, attribute: str, errors: Errors
+) -> UploadedFile | None:
+    if len(part.data) > limit_kb * 1024:
+        errors[part.field] = [f"The {attribute} may not be greater than {limit_kb} kilobytes."]
+        return None
+    mime = detected_type(part.data, kind)
+    if mime is None:
+        names = ", ".join(dict.fromkeys(ALLOWED_TYPES[kind].values()))
+        errors[part.field] = [f"The {attribute} must be a file of type: {names}."]
         return None
     return UploadedFile(part.data, mime, part.filename)
 
 
+def check_media_file(part: FilePart, media_type: str, errors: Errors) -> UploadedFile | None:
+    return _check(part, media_type, MEDIA_LIMITS_KB[media_type], "media file", errors)
+
+
 def check_header_file(part: FilePart, medium: str, errors: Errors) -> UploadedFile | None:
-    limit_kb = HEADER_LIMITS_KB[medium]
-    if len(part.data) > limit_kb * 1024:
-        errors[part.field] = [
-            f"The header {medium} file may not be greater than {limit_kb} kilobytes."
-        ]
-        return None
-    return UploadedFile(part.data, mime_of(part), part.filename)
+    return _check(part, medium, HEADER_LIMITS_KB[medium], f"header {medium} file", errors)
