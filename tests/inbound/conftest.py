@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 
 from tests.factories import Factory, Tenant
 from xobito.kit.time import utcnow
-from xobito.models import Chat, Contact, InboxEvent, Job, Message
+from xobito.models import Chat, Contact, InboxEvent, Job, Message, Template
 from xobito.testing.meta_webhooks import SIGNATURE_HEADER, sign_payload
 
 WEBHOOK = "/webhooks/whatsapp"
@@ -208,3 +208,39 @@ def app_settings(app: FastAPI) -> Iterator[Callable[..., None]]:
 def at(unix: int | str) -> datetime:
     """The instant Meta's unix-seconds ``timestamp`` names."""
     return datetime.fromtimestamp(int(unix), tz=UTC)
+
+
+# -- template status updates (WABA-level changes) -------------------------------------------
+
+
+def template_update(waba_id: str, template_id: int, event: str) -> dict[str, Any]:
+    value = {
+        "event": event,
+        "message_template_id": template_id,
+        "message_template_name": "order_update",
+        "message_template_language": "en_US",
+        "reason": "NONE",
+    }
+    change = {"value": value, "field": "message_template_status_update"}
+    entry = {"id": waba_id, "time": 1750000000, "changes": [change]}
+    return {"object": "whatsapp_business_account", "entry": [entry]}
+
+
+async def add_template(app: FastAPI, line: Line, template_id: str, status: str) -> None:
+    async with app.state.sessionmaker() as s:
+        s.add(
+            Template(
+                workspace_id=line.workspace_id,
+                template_id=template_id,
+                template_name="order_update",
+                language="en_US",
+                status=status,
+                category="UTILITY",
+            )
+        )
+        await s.commit()
+
+
+async def template_statuses(meta: Meta) -> dict[int, str]:
+    rows = await meta.scalars(select(Template).order_by(Template.id))
+    return {t.workspace_id: t.status for t in rows}

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from tests.inbound.conftest import Line, Meta
 from xobito.inbound.repository import MAX_GROUP, InboxWriter
+from xobito.inbound.scope import EVERYONE
 from xobito.kit.db import make_engine
 from xobito.kit.ttl_cache import configure_shared_caches
 from xobito.models import InboxEvent
@@ -25,7 +26,7 @@ async def stored(app: FastAPI) -> list[InboxEvent]:
 async def test_concurrent_bodies_are_stored_by_one_multi_row_insert(app: FastAPI) -> None:
     writer = InboxWriter(app.state.engine)
     bodies = [b'{"n": %d}' % i for i in range(20)]
-    await asyncio.gather(*(writer.add(body) for body in bodies))
+    await asyncio.gather(*(writer.add(body, EVERYONE) for body in bodies))
     rows = await stored(app)
     assert sorted(r.body for r in rows) == sorted(bodies)
     assert len({r.received_at for r in rows}) == 1  # one statement wrote them all
@@ -35,9 +36,9 @@ async def test_concurrent_bodies_are_stored_by_one_multi_row_insert(app: FastAPI
 async def test_a_group_is_bounded_and_every_caller_waits_for_its_own_row(app: FastAPI) -> None:
     writer = InboxWriter(app.state.engine)
     bodies = [b'{"n": %d}' % i for i in range(MAX_GROUP + 3)]
-    await asyncio.gather(*(writer.add(body) for body in bodies))
+    await asyncio.gather(*(writer.add(body, EVERYONE) for body in bodies))
     assert sorted(r.body for r in await stored(app)) == sorted(bodies)
-    await writer.add(b'{"later": true}')  # a new group after the writer went idle
+    await writer.add(b'{"later": true}', EVERYONE)  # a new group after the writer went idle
     assert len(await stored(app)) == MAX_GROUP + 4
 
 
@@ -45,7 +46,7 @@ async def test_large_bodies_are_split_into_groups_by_size(app: FastAPI) -> None:
     writer = InboxWriter(app.state.engine)
     big = 3 * 1024 * 1024  # the largest body the endpoint accepts
     bodies = [bytes([65 + i]) * big for i in range(5)]
-    await asyncio.gather(*(writer.add(body) for body in bodies))
+    await asyncio.gather(*(writer.add(body, EVERYONE) for body in bodies))
     rows = await stored(app)
     assert sorted(r.body for r in rows) == bodies
     assert len({r.received_at for r in rows}) >= 3  # at most two such bodies per INSERT
@@ -56,11 +57,11 @@ async def test_a_failed_group_fails_each_of_its_callers_and_the_next_group_works
 ) -> None:
     writer = InboxWriter(app.state.engine)
     bad: bytes = "not bytes"  # type: ignore[assignment]
-    calls = (writer.add(b'{"ok": 1}'), writer.add(bad))
+    calls = (writer.add(b'{"ok": 1}', EVERYONE), writer.add(bad, EVERYONE))
     results = await asyncio.gather(*calls, return_exceptions=True)
     assert all(isinstance(r, Exception) for r in results), results
     assert await stored(app) == []  # nothing of the failed group was kept
-    await writer.add(b'{"ok": 2}')
+    await writer.add(b'{"ok": 2}', EVERYONE)
     assert [r.body for r in await stored(app)] == [b'{"ok": 2}']
 
 

@@ -6,12 +6,10 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import select
 
-from tests.inbound.conftest import Line, Meta, at
+from tests.inbound.conftest import Line, Meta, add_template, at, template_statuses, template_update
 from xobito.inbound.service import UNKNOWN_STATUS_JOB, InboundProcessor
 from xobito.kit.time import utcnow
-from xobito.models import Template
 from xobito.testing.meta_webhooks import (
     StatusUpdate,
     build_status_webhook,
@@ -268,39 +266,6 @@ async def test_status_retry_for_a_message_that_never_appears_gives_up(meta: Meta
 
 
 # -- template status updates -------------------------------------------------------------------
-
-
-def template_update(waba_id: str, template_id: int, event: str) -> dict[str, Any]:
-    value = {
-        "event": event,
-        "message_template_id": template_id,
-        "message_template_name": "order_update",
-        "message_template_language": "en_US",
-        "reason": "NONE",
-    }
-    change = {"value": value, "field": "message_template_status_update"}
-    entry = {"id": waba_id, "time": 1750000000, "changes": [change]}
-    return {"object": "whatsapp_business_account", "entry": [entry]}
-
-
-async def add_template(app: FastAPI, line: Line, template_id: str, status: str) -> None:
-    async with app.state.sessionmaker() as s:
-        s.add(
-            Template(
-                workspace_id=line.workspace_id,
-                template_id=template_id,
-                template_name="order_update",
-                language="en_US",
-                status=status,
-                category="UTILITY",
-            )
-        )
-        await s.commit()
-
-
-async def template_statuses(meta: Meta) -> dict[int, str]:
-    rows = await meta.scalars(select(Template).order_by(Template.id))
-    return {t.workspace_id: t.status for t in rows}
 
 
 async def test_template_status_update_changes_the_templates_status(

@@ -28,6 +28,7 @@ from tests.factories import Factory
 from tests.inbound.conftest import Line, Meta, at
 from tests.servers import server_env
 from xobito.inbound.repository import InboxRepository
+from xobito.inbound.scope import EVERYONE
 from xobito.models import Contact, InboxEvent, Message
 from xobito.testing.meta_webhooks import (
     StatusName,
@@ -143,7 +144,7 @@ async def make_backlog(meta: Meta, *, messages: int = 600, outbound: int = 300) 
     async with meta.app.state.sessionmaker() as s:
         inbox = InboxRepository(s)
         for body in bodies:
-            await inbox.add(body)
+            await inbox.add(body, EVERYONE)  # as signed with the app-level secret
         await s.commit()
     backlog.rows = len(bodies)
     return backlog

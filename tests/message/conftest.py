@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.factories import Factory, Tenant
 from xobito.inbound.repository import InboxRepository
+from xobito.inbound.scope import EVERYONE
 from xobito.models import Chat, Contact, Message, Template
 from xobito.template.schemas import from_meta
 from xobito.testing.fake_graph import FakeGraphServer
@@ -140,7 +141,7 @@ class Messaging:
             text=text,
         )
         async with self.app.state.sessionmaker() as s:
-            await InboxRepository(s).add(orjson.dumps(body))
+            await InboxRepository(s).add(orjson.dumps(body), EVERYONE)
             await s.commit()
         await self.app.state.worker.drain()
 

@@ -11,6 +11,7 @@ import pytest
 from tests.factories import Factory
 from tests.message.conftest import CloudTenant, Messaging
 from xobito.inbound.repository import InboxRepository
+from xobito.inbound.scope import EVERYONE
 from xobito.kit.time import iso
 from xobito.testing.fake_graph import FakeGraphServer
 from xobito.whatsapp.webhooks import status_payload
@@ -61,7 +62,7 @@ async def meta_status(
         error_code=error_code,
     )
     async with messaging.app.state.sessionmaker() as s:
-        await InboxRepository(s).add(orjson.dumps(body))
+        await InboxRepository(s).add(orjson.dumps(body), EVERYONE)
         await s.commit()
     await messaging.app.state.worker.drain()
 

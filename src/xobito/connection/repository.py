@@ -11,17 +11,20 @@ from xobito.kit.ttl_cache import shared_cache
 from xobito.models import PhoneNumber, WhatsAppConnection
 
 _OWNERS = shared_cache()
-# A webhook's routing keys -> the app secrets of the workspaces it reaches (inbound.signing).
-_SIGNERS = shared_cache()
+# A webhook's routing keys -> the workspaces each reaches, with their app secrets
+# (inbound.signing).
+_REACH = shared_cache()
+# routing key -> ((workspace id, app secret or None), ...)
+Reach = dict[tuple[str, str], tuple[tuple[int, str | None], ...]]
 
 
-def cached_signers(keys: Sequence[tuple[str, str]]) -> list[str | None] | None:
-    found: list[str | None] | None = _SIGNERS.get(tuple(keys))
+def cached_reach(keys: Sequence[tuple[str, str]]) -> Reach | None:
+    found: Reach | None = _REACH.get(tuple(keys))
     return found
 
 
-def remember_signers(keys: Sequence[tuple[str, str]], signers: list[str | None]) -> None:
-    _SIGNERS.put(tuple(keys), signers)
+def remember_reach(keys: Sequence[tuple[str, str]], reach: Reach) -> None:
+    _REACH.put(tuple(keys), reach)
 
 
 class ConnectionRepository:
@@ -53,7 +56,7 @@ class ConnectionRepository:
 
     async def set_numbers(self, workspace_id: int, ids: Sequence[str]) -> None:
         _OWNERS.clear()
-        _SIGNERS.clear()  # a connect may change numbers, WABA or app secret
+        _REACH.clear()  # a connect may change numbers, WABA or app secret
         await self.session.execute(
             delete(PhoneNumber).where(PhoneNumber.workspace_id == workspace_id)
         )

@@ -46,9 +46,10 @@ async def verify(
 async def receive(request: Request) -> Response:
     """Verify the signature on the raw body, store it durably, answer 200; workers process.
 
-    Accepted when signed with the app-level secret, or with a connection's app secret that
-    is the secret of every workspace the payload reaches (``inbound.signing``). The body is
-    in a committed inbox row before the 200 (``InboxWriter``: group commit).
+    Accepted when signed with the app-level secret, or when each of the payload's routing
+    keys reaches a workspace whose app secret signed it (``inbound.signing``). The body is
+    in a committed inbox row before the 200 (``InboxWriter``: group commit), with the
+    workspaces it may change.
     """
     body = await read_limited(request, MAX_WEBHOOK_BYTES)
     header = request.headers.get("x-hub-signature-256")
@@ -60,11 +61,12 @@ async def receive(request: Request) -> Response:
         payload = None
     state = request.app.state
     app_secret: str | None = state.settings.meta_app_secret
-    if not await state.webhook_signers.accepts(body, header, payload, app_secret):
+    scope = await state.webhook_signers.verify(body, header, payload, app_secret)
+    if scope is None:
         raise Unauthorized("Invalid signature")
     if not isinstance(payload, dict):
         raise ValidationFailed({"body": ["The request body must be valid JSON."]})
-    await state.inbox_writer.add(body)
+    await state.inbox_writer.add(body, scope)
     state.wake_worker()
     return success(message="Event received")
 

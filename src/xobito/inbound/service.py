@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from xobito.connection.repository import ConnectionRepository
 from xobito.contact.repository import ContactRepository
 from xobito.inbound.parsing import Inbound, parse_message, profile_names, timestamp
+from xobito.inbound.scope import Scope
+from xobito.inbound.signing import changes, phone_number_id, reach_of, routing_keys
 from xobito.jobs.repository import JobRepository
 from xobito.kit.phone import to_e164
 from xobito.kit.time import utcnow
@@ -55,6 +57,7 @@ class MessageOp(NamedTuple):
 
 
 class TemplateOp(NamedTuple):
+    scope: Scope  # the workspaces its body's signature verified
     waba_id: str
     value: dict[str, Any]
 
@@ -150,29 +153,23 @@ class InboundProcessor:
         self.session = session
         self.connections = ConnectionRepository(session)
 
-    async def process(self, body: bytes) -> None:
-        await self.process_many([body])
+    async def process_many(self, bodies: Sequence[tuple[bytes, Scope | None]]) -> None:
+        """Stored webhook bodies with their scopes, in order, in the caller's transaction.
 
-    async def process_many(self, bodies: Sequence[bytes]) -> None:
-        """Stored webhook bodies, in order, in the caller's transaction.
+        A change is applied only to workspaces in its body's scope (what the signature
+        verified, ``inbound.scope``); a body stored without one (by an older version) gets
+        the workspaces its routing keys reach, which that version verified.
 
         The statuses' messages are locked and loaded in one query, moved in memory and
         saved in bulk (``StatusBatch``); inbound messages and template updates run one by
         one in between, after the events of the statuses before them were written.
         """
         ops: list[Op] = []
-        for body in bodies:
+        for body, stored_scope in bodies:
             payload = orjson.loads(body)
-            if not isinstance(payload, dict):
-                continue
-            for entry in payload.get("entry") or []:
-                if not isinstance(entry, dict):
-                    continue
-                for change in entry.get("changes") or []:
-                    if isinstance(change, dict) and isinstance(change.get("value"), dict):
-                        ops += await self._ops(
-                            str(entry.get("id", "")), change.get("field"), change["value"]
-                        )
+            scope = stored_scope or await self._covered(payload)
+            for waba_id, kind, value in changes(payload):
+                ops += await self._ops(scope, waba_id, kind, value)
         senders = await self._senders([op for op in ops if isinstance(op, MessageOp)])
         wamids = {op.status.get("id") for op in ops if isinstance(op, StatusOp)}
         states = await MessageStates(self.session).lock({w for w in wamids if isinstance(w, str)})
@@ -183,23 +180,39 @@ class InboundProcessor:
                 continue
             await batch.emit()
             if isinstance(op, TemplateOp):
-                await self._template_status(op.waba_id, op.value)
+                await self._template_status(op)
                 continue
             message = await self.message(op, senders)
             if message is not None and message.wamid is not None:
                 batch.created[message.wamid] = op.workspace_id
         await batch.finish()
 
-    async def _ops(self, waba_id: str, field: Any, value: dict[str, Any]) -> list[Op]:
+    async def _covered(self, payload: Any) -> Scope:
+        """What the signature of a body stored without a scope covered: every workspace its
+        routing keys reach (the rule it was accepted under)."""
+        reach, _ = await reach_of(self.session, routing_keys(payload))
+        return Scope.of({ws for found in reach.values() for ws, _ in found})
+
+    async def _ops(self, scope: Scope, waba_id: str, field: Any, value: dict[str, Any]) -> list[Op]:
         if field == "message_template_status_update":
-            return [TemplateOp(waba_id, value)]
+            return [TemplateOp(scope, waba_id, value)]
         if field != "messages":
             return []
-        number = str((value.get("metadata") or {}).get("phone_number_id", ""))
+        number = phone_number_id(value)
         workspace_id = await self.connections.owner_of(number) if number else None
         if workspace_id is None:
             log.info("inbound_unknown_number", phone_number_id=number)
             return []
+        if not scope.allows(workspace_id):
+            log.warning(
+                "inbound_change_not_authorised",
+                field=field,
+                phone_number_id=number,
+                workspace_id=workspace_id,
+                waba_id=waba_id,
+            )
+            return []
+        assert number is not None
         ops: list[Op] = []
         names = profile_names(value)
         for raw in value.get("messages") or []:
@@ -301,10 +314,20 @@ class InboundProcessor:
             and await MessageRepository(self.session, workspace_id).by_wamid(wamid) is not None
         )
 
-    async def _template_status(self, waba_id: str, value: dict[str, Any]) -> None:
-        event = str(value.get("event", "")).upper()
-        template_id = str(value.get("message_template_id", ""))
+    async def _template_status(self, op: TemplateOp) -> None:
+        event = str(op.value.get("event", "")).upper()
+        template_id = str(op.value.get("message_template_id", ""))
         if event not in TEMPLATE_STATUSES or not template_id:
             return
-        workspaces = [c.workspace_id for c in await self.connections.by_waba(waba_id)]
+        connected = [c.workspace_id for c in await self.connections.by_waba(op.waba_id)]
+        workspaces = [ws for ws in connected if op.scope.allows(ws)]
+        if not connected:
+            log.info("inbound_unknown_waba", waba_id=op.waba_id)
+        elif not workspaces:
+            log.warning(
+                "inbound_change_not_authorised",
+                field="message_template_status_update",
+                waba_id=op.waba_id,
+                template_id=template_id,
+            )
         await set_status_by_meta_id(self.session, workspaces, template_id, event)

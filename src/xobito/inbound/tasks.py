@@ -7,11 +7,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xobito.inbound.scope import Scope
 from xobito.inbound.service import InboundProcessor
 
 
-async def process_inbox(session: AsyncSession, bodies: Sequence[bytes]) -> None:
-    """Stored webhook bodies, in order, in the caller's transaction."""
+async def process_inbox(session: AsyncSession, rows: Sequence[tuple[bytes, Any]]) -> None:
+    """Stored webhook bodies with their ``verified_for``, in order, in the caller's
+    transaction."""
+    bodies = [(body, Scope.from_stored(verified_for)) for body, verified_for in rows]
     await InboundProcessor(session).process_many(bodies)
 
 

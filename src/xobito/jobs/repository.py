@@ -45,16 +45,17 @@ class JobRepository:
         )
         return (await self.session.execute(stmt)).scalars().all()
 
-    async def claim_inbox(self, limit: int) -> list[tuple[int, bytes]]:
-        """``(id, body)`` of the oldest unprocessed rows, locked for this transaction."""
+    async def claim_inbox(self, limit: int) -> list[tuple[int, bytes, Any]]:
+        """``(id, body, verified_for)`` of the oldest unprocessed rows, locked for this
+        transaction."""
         stmt = (
-            select(InboxEvent.id, InboxEvent.body)
+            select(InboxEvent.id, InboxEvent.body, InboxEvent.verified_for)
             .where(InboxEvent.processed_at.is_(None))
             .order_by(InboxEvent.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return [(row.id, row.body) for row in await self.session.execute(stmt)]
+        return [(row.id, row.body, row.verified_for) for row in await self.session.execute(stmt)]
 
     async def mark_inbox_done(self, ids: Sequence[int], now: datetime) -> None:
         """One statement for a whole batch: processed, and one more attempt counted."""

@@ -29,8 +29,9 @@ from xobito.webhook.dispatcher import Dispatcher
 log = structlog.get_logger("xobito.worker")
 
 JobHandler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
-# Processes stored webhook bodies, in order, in the caller's transaction.
-InboxHandler = Callable[[AsyncSession, Sequence[bytes]], Awaitable[None]]
+# Processes stored webhook bodies, in order, in the caller's transaction: each as
+# ``(body, verified_for)``, the row's record of what its signature verified.
+InboxHandler = Callable[[AsyncSession, Sequence[tuple[bytes, Any]]], Awaitable[None]]
 INBOX_MAX_ATTEMPTS = 5
 
 
@@ -127,9 +128,9 @@ class Worker:
             events = await repo.claim_inbox(self.batch_size)
             if not events:
                 return 0
-            ids = [event_id for event_id, _ in events]
+            ids = [event_id for event_id, _, _ in events]
             try:
-                await self.process_inbox(session, [body for _, body in events])
+                await self.process_inbox(session, [(body, scope) for _, body, scope in events])
                 await repo.mark_inbox_done(ids, utcnow())
                 await session.commit()
                 return len(ids)
@@ -147,7 +148,7 @@ class Worker:
                 # expired attribute is I/O this async code may not do implicitly.
                 previous_attempts = event.attempts
                 try:
-                    await self.process_inbox(session, [event.body])
+                    await self.process_inbox(session, [(event.body, event.verified_for)])
                     event.processed_at = utcnow()
                     event.attempts += 1
                     await session.commit()

@@ -7,7 +7,9 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xobito.connection.repository import ConnectionRepository
 from xobito.inbound.repository import InboxRepository
+from xobito.inbound.scope import Scope
 from xobito.whatsapp.webhooks import status_payload
 
 
@@ -21,4 +23,7 @@ async def sandbox_status(session: AsyncSession, payload: dict[str, Any]) -> None
         recipient_id=payload["recipient_id"],
         error_code=payload.get("error_code"),
     )
-    await InboxRepository(session).add(orjson.dumps(body))
+    # For the workspace the simulated send came from: the one owning the number.
+    owner = await ConnectionRepository(session).owner_of(payload["phone_number_id"])
+    scope = Scope.of({owner} if owner is not None else set())
+    await InboxRepository(session).add(orjson.dumps(body), scope)

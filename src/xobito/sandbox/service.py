@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.connection.repository import ConnectionRepository
 from xobito.inbound.repository import InboxRepository
+from xobito.inbound.scope import Scope
 from xobito.kit.errors import NotFound, ValidationFailed
 from xobito.kit.validation import Len, RequestModel, Str255, require
 from xobito.message.repository import MessageRepository
@@ -39,6 +40,11 @@ class SandboxService:
         self.session = session
         self.workspace = workspace
 
+    @property
+    def _scope(self) -> Scope:
+        """Simulated traffic speaks for this workspace only."""
+        return Scope.of({self.workspace.id})
+
     async def _number(self) -> tuple[str, str]:
         conn = await ConnectionRepository(self.session).for_workspace(self.workspace.id)
         if conn is None or conn.provider != "sandbox" or not conn.primary_phone_number_id:
@@ -63,7 +69,7 @@ class SandboxService:
             text=data.text,
             button_reply=data.button_reply.model_dump() if data.button_reply else None,
         )
-        await InboxRepository(self.session).add(orjson.dumps(body))
+        await InboxRepository(self.session).add(orjson.dumps(body), self._scope)
         return {"message_id": wamid, "phone": data.phone_number}
 
     async def status(self, raw: Any) -> dict[str, Any]:
@@ -80,5 +86,5 @@ class SandboxService:
             recipient_id=message.phone.lstrip("+"),
             error_code=data.error_code,
         )
-        await InboxRepository(self.session).add(orjson.dumps(body))
+        await InboxRepository(self.session).add(orjson.dumps(body), self._scope)
         return {"message_id": data.message_id, "status": data.status}
