@@ -66,7 +66,12 @@ async def test_a_template_update_naming_another_workspaces_waba_changes_nothing(
     (logged,) = not_authorised(logs)
     assert logged["waba_id"] == victim.waba_id
     assert logged["field"] == "message_template_status_update"
-    assert all(e.error is None for e in await meta.inbox())
+    (row,) = await meta.inbox()
+    assert row.error is None
+    assert row.notes == (
+        f"message_template_status_update change for WABA {victim.waba_id} "
+        f"(template_id {TEMPLATE}) not applied: not signed by its app"
+    )
 
 
 async def test_a_waba_change_smuggled_next_to_own_messages_is_dropped_alone(
@@ -164,6 +169,8 @@ async def test_a_number_moved_after_acceptance_never_reaches_its_new_workspace(
     assert await meta.contacts(line_b.workspace_id) == []
     (logged,) = not_authorised(logs)
     assert logged["phone_number_id"] == line_a.phone_number_id
+    (row,) = await meta.inbox()
+    assert row.notes is not None and line_a.phone_number_id in row.notes
 
 
 async def test_a_status_for_another_workspaces_message_moves_nothing(meta: Meta) -> None:

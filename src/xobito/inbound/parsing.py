@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from xobito.kit.phone import to_e164
 from xobito.kit.time import utcnow
 
 MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
+MAX_WAMID = 255  # messages.wamid
+MAX_TYPE = 32  # messages.type
+# Meta's ``from`` is the sender's number in digits: a country code (never 0) and at most 15
+# digits in all (E.164); 7 is the shortest number anywhere with its country code.
+WA_ID = re.compile(r"\+?[1-9][0-9]{6,14}", re.ASCII)
+NOT_A_PHONE = "the sender is not a phone number"
+NO_ID = f"its id is missing or longer than {MAX_WAMID} characters"
 
 
 @dataclass
 class Inbound:
     wamid: str
     wa_id: str
+    phone: str  # the sender's, E.164
     type: str
     text: str | None
     button_reply: dict[str, Any] | None
@@ -69,11 +79,38 @@ def _context_id(context: dict[str, Any]) -> str | None:
     return found[:255] if isinstance(found, str) else None
 
 
-def parse_message(m: dict[str, Any]) -> Inbound | None:
-    wamid, wa_id = m.get("id"), m.get("from")
-    if not isinstance(wamid, str) or not isinstance(wa_id, str):
+@dataclass
+class Refused:
+    """A message that cannot be stored, and why (kept in its inbox row's notes)."""
+
+    wamid: str | None
+    reason: str
+
+    def note(self) -> str:
+        if self.wamid is None:
+            return f"a message refused: {self.reason}"
+        return f"message {self.wamid} refused: {self.reason}"
+
+
+def sender_phone(wa_id: Any) -> str | None:
+    """The E.164 number of a sender's ``from``, or None when it cannot be a phone number."""
+    if not isinstance(wa_id, str) or len(wa_id) > 16 or not WA_ID.fullmatch(wa_id):
         return None
+    digits = wa_id.removeprefix("+")
+    # libphonenumber may not know a new range yet: the digits are still the number.
+    return to_e164(digits) or "+" + digits
+
+
+def parse_message(m: dict[str, Any]) -> Inbound | Refused:
+    wamid, wa_id = m.get("id"), m.get("from")
+    if not isinstance(wamid, str) or not 0 < len(wamid) <= MAX_WAMID:
+        return Refused(None, NO_ID)
+    phone = sender_phone(wa_id)
+    if phone is None or not isinstance(wa_id, str):
+        return Refused(wamid, NOT_A_PHONE)
     kind = str(m.get("type") or "unknown")
+    if len(kind) > MAX_TYPE:
+        kind = "unknown"
     text, reply = _text(kind, m)
     media = None
     if kind in MEDIA_TYPES and isinstance(m.get(kind), dict):
@@ -91,6 +128,7 @@ def parse_message(m: dict[str, Any]) -> Inbound | None:
     return Inbound(
         wamid=wamid,
         wa_id=wa_id,
+        phone=phone,
         type=kind,
         text=text,
         button_reply=reply,

@@ -5,19 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 
-import orjson
-import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xobito.connection.repository import ConnectionRepository
 from xobito.contact.repository import ContactRepository
-from xobito.inbound.parsing import Inbound, parse_message, profile_names, timestamp
+from xobito.inbound.ops import BodyReader, MessageOp, Op, StatusOp, TemplateOp
+from xobito.inbound.parsing import timestamp
 from xobito.inbound.scope import Scope
-from xobito.inbound.signing import changes, phone_number_id, reach_of, routing_keys
 from xobito.jobs.repository import JobRepository
-from xobito.kit.phone import to_e164
 from xobito.kit.time import utcnow
 from xobito.message.recipient import RecipientResolver
 from xobito.message.repository import (
@@ -30,39 +26,17 @@ from xobito.message.repository import (
 from xobito.message.statemachine import applies
 from xobito.models import Chat, Contact, Message, Workspace
 from xobito.template.repository import set_status_by_meta_id
-from xobito.template.schemas import STATUSES as TEMPLATE_STATUSES
 from xobito.webhook.events import emit_many, emit_message, emit_received, message_body
 from xobito.workspace.schemas import WorkspaceInfo
 
-log = structlog.get_logger("xobito.inbound")
 UNKNOWN_STATUS_JOB = "inbound.status_retry"
+MAX_NOTES = 2000
 TIMESTAMP_FIELD = {
     "sent": "sent_at",
     "delivered": "delivered_at",
     "read": "read_at",
     "failed": "failed_at",
 }
-
-
-class StatusOp(NamedTuple):
-    workspace_id: int
-    status: dict[str, Any]
-
-
-class MessageOp(NamedTuple):
-    workspace_id: int
-    number: str  # our phone_number_id it was sent to
-    inbound: Inbound
-    profile_name: str | None
-
-
-class TemplateOp(NamedTuple):
-    scope: Scope  # the workspaces its body's signature verified
-    waba_id: str
-    value: dict[str, Any]
-
-
-Op = StatusOp | MessageOp | TemplateOp  # one change of a stored body, in order
 
 
 def move(message: Message | MessageState, status: dict[str, Any]) -> bool:
@@ -135,10 +109,6 @@ def unknown_status(session: AsyncSession, workspace_id: int, status: dict[str, A
     )
 
 
-def sender_phone(m: Inbound) -> str:
-    return to_e164(m.wa_id) or "+" + "".join(c for c in m.wa_id if c.isdigit())[:19]
-
-
 @dataclass
 class Senders:
     """A batch's look-ups for its inbound messages (``InboundProcessor._senders``)."""
@@ -151,25 +121,23 @@ class Senders:
 class InboundProcessor:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.connections = ConnectionRepository(session)
 
-    async def process_many(self, bodies: Sequence[tuple[bytes, Scope | None]]) -> None:
-        """Stored webhook bodies with their scopes, in order, in the caller's transaction.
+    async def process_many(self, bodies: Sequence[tuple[bytes, Scope | None]]) -> list[str | None]:
+        """Stored webhook bodies with their scopes, in order, in the caller's transaction;
+        returns each body's notes (what was left out of it and why), if any.
 
-        A change is applied only to workspaces in its body's scope (what the signature
-        verified, ``inbound.scope``); a body stored without one (by an older version) gets
-        the workspaces its routing keys reach, which that version verified.
-
-        The statuses' messages are locked and loaded in one query, moved in memory and
-        saved in bulk (``StatusBatch``); inbound messages and template updates run one by
-        one in between, after the events of the statuses before them were written.
+        A change is applied only to workspaces in its body's scope (``inbound.ops``). The
+        statuses' messages are locked and loaded in one query, moved in memory and saved in
+        bulk (``StatusBatch``); inbound messages and template updates run one by one in
+        between, after the events of the statuses before them were written.
         """
+        reader = BodyReader(self.session)
         ops: list[Op] = []
-        for body, stored_scope in bodies:
-            payload = orjson.loads(body)
-            scope = stored_scope or await self._covered(payload)
-            for waba_id, kind, value in changes(payload):
-                ops += await self._ops(scope, waba_id, kind, value)
+        notes: list[str | None] = []
+        for body, scope in bodies:
+            found, noted = await reader.read(body, scope)
+            ops += found
+            notes.append("\n".join(noted)[:MAX_NOTES] if noted else None)
         senders = await self._senders([op for op in ops if isinstance(op, MessageOp)])
         wamids = {op.status.get("id") for op in ops if isinstance(op, StatusOp)}
         states = await MessageStates(self.session).lock({w for w in wamids if isinstance(w, str)})
@@ -180,49 +148,15 @@ class InboundProcessor:
                 continue
             await batch.emit()
             if isinstance(op, TemplateOp):
-                await self._template_status(op)
+                await set_status_by_meta_id(
+                    self.session, op.workspace_ids, op.template_id, op.event
+                )
                 continue
             message = await self.message(op, senders)
             if message is not None and message.wamid is not None:
                 batch.created[message.wamid] = op.workspace_id
         await batch.finish()
-
-    async def _covered(self, payload: Any) -> Scope:
-        """What the signature of a body stored without a scope covered: every workspace its
-        routing keys reach (the rule it was accepted under)."""
-        reach, _ = await reach_of(self.session, routing_keys(payload))
-        return Scope.of({ws for found in reach.values() for ws, _ in found})
-
-    async def _ops(self, scope: Scope, waba_id: str, field: Any, value: dict[str, Any]) -> list[Op]:
-        if field == "message_template_status_update":
-            return [TemplateOp(scope, waba_id, value)]
-        if field != "messages":
-            return []
-        number = phone_number_id(value)
-        workspace_id = await self.connections.owner_of(number) if number else None
-        if workspace_id is None:
-            log.info("inbound_unknown_number", phone_number_id=number)
-            return []
-        if not scope.allows(workspace_id):
-            log.warning(
-                "inbound_change_not_authorised",
-                field=field,
-                phone_number_id=number,
-                workspace_id=workspace_id,
-                waba_id=waba_id,
-            )
-            return []
-        assert number is not None
-        ops: list[Op] = []
-        names = profile_names(value)
-        for raw in value.get("messages") or []:
-            parsed = parse_message(raw) if isinstance(raw, dict) else None
-            if parsed is not None:
-                ops.append(MessageOp(workspace_id, number, parsed, names.get(parsed.wa_id)))
-        for status in value.get("statuses") or []:
-            if isinstance(status, dict):
-                ops.append(StatusOp(workspace_id, status))
-        return ops
+        return notes
 
     async def _resolver(self, workspace_id: int) -> RecipientResolver:
         """One per workspace and processor (a batch): its look-ups are made once."""
@@ -239,7 +173,7 @@ class InboundProcessor:
         senders = Senders(await stored_wamids(self.session, {op.inbound.wamid for op in inbound}))
         phones: dict[int, set[str]] = {}
         for op in inbound:
-            phones.setdefault(op.workspace_id, set()).add(sender_phone(op.inbound))
+            phones.setdefault(op.workspace_id, set()).add(op.inbound.phone)
         for workspace_id, numbers in phones.items():
             found = await ContactRepository(self.session, workspace_id).by_phones(numbers)
             ids = [c.id for c in found.values()]
@@ -253,7 +187,7 @@ class InboundProcessor:
         workspace_id, number, m, profile_name = op
         if m.wamid in senders.stored:
             return None  # Meta redelivered it
-        phone = sender_phone(m)
+        phone = m.phone
         contact = senders.contacts.get((workspace_id, phone))
         created = False
         if contact is None:  # not there when the batch looked
@@ -313,21 +247,3 @@ class InboundProcessor:
             isinstance(wamid, str)
             and await MessageRepository(self.session, workspace_id).by_wamid(wamid) is not None
         )
-
-    async def _template_status(self, op: TemplateOp) -> None:
-        event = str(op.value.get("event", "")).upper()
-        template_id = str(op.value.get("message_template_id", ""))
-        if event not in TEMPLATE_STATUSES or not template_id:
-            return
-        connected = [c.workspace_id for c in await self.connections.by_waba(op.waba_id)]
-        workspaces = [ws for ws in connected if op.scope.allows(ws)]
-        if not connected:
-            log.info("inbound_unknown_waba", waba_id=op.waba_id)
-        elif not workspaces:
-            log.warning(
-                "inbound_change_not_authorised",
-                field="message_template_status_update",
-                waba_id=op.waba_id,
-                template_id=template_id,
-            )
-        await set_status_by_meta_id(self.session, workspaces, template_id, event)

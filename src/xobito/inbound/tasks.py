@@ -11,11 +11,13 @@ from xobito.inbound.scope import Scope
 from xobito.inbound.service import InboundProcessor
 
 
-async def process_inbox(session: AsyncSession, rows: Sequence[tuple[bytes, Any]]) -> None:
+async def process_inbox(
+    session: AsyncSession, rows: Sequence[tuple[bytes, Any]]
+) -> list[str | None]:
     """Stored webhook bodies with their ``verified_for``, in order, in the caller's
-    transaction."""
+    transaction; returns each one's notes."""
     bodies = [(body, Scope.from_stored(verified_for)) for body, verified_for in rows]
-    await InboundProcessor(session).process_many(bodies)
+    return await InboundProcessor(session).process_many(bodies)
 
 
 async def status_retry(session: AsyncSession, payload: dict[str, Any]) -> None:

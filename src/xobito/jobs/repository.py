@@ -7,7 +7,7 @@ connection (the job is simply retried). SQLite has one writer at a time and igno
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -64,6 +64,14 @@ class JobRepository:
             .where(InboxEvent.id.in_(list(ids)))
             .values(processed_at=now, attempts=InboxEvent.attempts + 1)
         )
+
+    async def note_inbox(self, notes: Iterable[tuple[int, str | None]]) -> None:
+        """Each row's notes (rare: only rows that have some are written)."""
+        for event_id, note in notes:
+            if note is not None:
+                await self.session.execute(
+                    update(InboxEvent).where(InboxEvent.id == event_id).values(notes=note)
+                )
 
     async def retry_later(
         self, job_id: int, attempts: int, error: str, run_at: datetime, give_up: bool

@@ -30,8 +30,11 @@ log = structlog.get_logger("xobito.worker")
 
 JobHandler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
 # Processes stored webhook bodies, in order, in the caller's transaction: each as
-# ``(body, verified_for)``, the row's record of what its signature verified.
-InboxHandler = Callable[[AsyncSession, Sequence[tuple[bytes, Any]]], Awaitable[None]]
+# ``(body, verified_for)``, the row's record of what its signature verified. Returns each
+# body's notes (what it left out and why), kept on its row.
+InboxHandler = Callable[
+    [AsyncSession, Sequence[tuple[bytes, Any]]], Awaitable[Sequence[str | None]]
+]
 INBOX_MAX_ATTEMPTS = 5
 
 
@@ -130,8 +133,10 @@ class Worker:
                 return 0
             ids = [event_id for event_id, _, _ in events]
             try:
-                await self.process_inbox(session, [(body, scope) for _, body, scope in events])
+                rows = [(body, scope) for _, body, scope in events]
+                notes = await self.process_inbox(session, rows)
                 await repo.mark_inbox_done(ids, utcnow())
+                await repo.note_inbox(zip(ids, notes, strict=True))
                 await session.commit()
                 return len(ids)
             except Exception:
@@ -148,7 +153,9 @@ class Worker:
                 # expired attribute is I/O this async code may not do implicitly.
                 previous_attempts = event.attempts
                 try:
-                    await self.process_inbox(session, [(event.body, event.verified_for)])
+                    (event.notes,) = await self.process_inbox(
+                        session, [(event.body, event.verified_for)]
+                    )
                     event.processed_at = utcnow()
                     event.attempts += 1
                     await session.commit()

@@ -15,7 +15,8 @@ class InboxEvent(Base):
 
     ``verified_for``: the workspaces the signature verified it for (``inbound.scope``: a
     list of ids, or ``"*"`` for the app-level secret); NULL in rows stored before it was
-    recorded.
+    recorded. ``notes``: what processing left out of the body and why (a refused message, a
+    change outside the scope), for an operator; the rest of the body was applied.
     """
 
     __tablename__ = "inbox_events"
@@ -28,3 +29,4 @@ class InboxEvent(Base):
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     verified_for: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
