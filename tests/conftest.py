@@ -60,6 +60,7 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 @pytest.fixture(autouse=True)
 async def _clean(app: FastAPI, backend: Backend) -> AsyncIterator[None]:
     yield
+    await app.state.webhook_traffic.discard()
     await app.state.limiter.reset()
     app.state.authenticator.workspaces.clear()
     app.state.authenticator.tokens.clear()

@@ -21,6 +21,7 @@ from xobito.idempotency.service import IdempotencyService
 from xobito.inbound.repository import InboxWriter
 from xobito.inbound.router import router as inbound_router
 from xobito.inbound.signing import WebhookSigners
+from xobito.inbound.traffic import TrafficRecorder
 from xobito.jobs.handlers import HANDLERS, process_inbox
 from xobito.jobs.worker import Worker
 from xobito.kit.db import (
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await task
             if task is None:
                 await app.state.dispatcher.close()
+            await app.state.webhook_traffic.close()
             for provider in app.state.providers.values():
                 await provider.close()
             await dispose_engine(app.state.engine)
@@ -117,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limiter = limiter
     app.state.webhook_signers = WebhookSigners(app.state.read_sessionmaker)
     app.state.inbox_writer = InboxWriter(engine)
+    app.state.webhook_traffic = TrafficRecorder(app.state.sessionmaker)
     app.state.authenticator = Authenticator(settings, limiter)
     app.state.idempotency = IdempotencyService(app.state.sessionmaker, settings)
     app.state.providers = make_providers(settings)

@@ -31,6 +31,8 @@ RECORD_KEYS = [
     "has_access_token",
     "has_app_secret",
     "has_verify_token",
+    "app_id",
+    "templates_synced_at",
     "created_at",
     "updated_at",
 ]
@@ -65,6 +67,8 @@ async def test_connect_cloud_returns_the_record_without_secrets(
         "has_access_token": 1,
         "has_app_secret": 1,
         "has_verify_token": 1,
+        "app_id": None,
+        "templates_synced_at": None,
         "created_at": None,
         "updated_at": None,
     }

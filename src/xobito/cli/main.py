@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from xobito.cli import demo, messaging, token, webhook, workspace
+from xobito.cli import demo, doctor, messaging, token, webhook, workspace
 from xobito.config import get_settings
 
 app = typer.Typer(
@@ -24,6 +24,7 @@ app.add_typer(messaging.template_app, name="template")
 app.add_typer(messaging.sandbox_app, name="sandbox")
 app.command("demo")(demo.demo)
 app.command("worker")(messaging.worker)
+app.command("doctor")(doctor.doctor)
 
 
 @app.command()

@@ -42,6 +42,9 @@ def connect(
         typer.Option(envvar="XOBITO_CONNECT_APP_SECRET", help="Meta app secret (or env)"),
     ] = None,
     verify_token: Annotated[str | None, typer.Option(help="Webhook verify token")] = None,
+    app_id: Annotated[
+        str | None, typer.Option(help="Meta app id (the doctor checks its webhook subscription)")
+    ] = None,
 ) -> None:
     """Connect a workspace to WhatsApp; secrets are stored and never printed."""
     body: dict[str, Any] = {"provider": provider}
@@ -51,6 +54,7 @@ def connect(
         ("access_token", access_token),
         ("app_secret", app_secret),
         ("verify_token", verify_token),
+        ("app_id", app_id),
     ):
         if value is not None:
             body[key] = value

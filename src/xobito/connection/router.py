@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from xobito.admin.dependencies import operator
 from xobito.api.routing import DatabaseRoute
+from xobito.connection.doctor import diagnose
 from xobito.connection.repository import ConnectionRepository
 from xobito.connection.schemas import ConnectIn, connection_record
 from xobito.connection.service import ConnectionService
@@ -52,3 +53,20 @@ async def show(subdomain: str, session: AsyncSession = Depends(operator)) -> Res
     if conn is None:
         raise NotFound("WhatsApp connection not found")
     return success(connection_record(conn))
+
+
+@router.get(
+    "/doctor",
+    name="admin.whatsapp.doctor",
+    openapi_extra=route_doc(failure="check WhatsApp connection", not_found="Workspace not found"),
+)
+async def doctor(
+    request: Request, subdomain: str, session: AsyncSession = Depends(operator)
+) -> Response:
+    """Every check of the connection ("Check connection"): 200 with the report whatever it
+    finds; ``data.status`` is ``error`` when something is wrong."""
+    state = request.app.state
+    await state.webhook_traffic.flush()  # this process's latest counts, before reading them
+    ws = await WorkspaceService(session).get(subdomain)
+    report = await diagnose(session, ws, state.providers, state.settings)
+    return success(report.record(), "Connection checked")

@@ -33,6 +33,8 @@ class ConnectIn(RequestModel):
     access_token: Secret | None = None
     app_secret: Annotated[str, Len(max=255)] | None = None
     verify_token: Annotated[str, Len(max=255)] | None = None
+    # The Meta app whose webhook subscription the doctor looks for (optional).
+    app_id: MetaId | None = None
 
 
 CLOUD_NEEDS = ("waba_id", "phone_number_ids", "access_token", "app_secret")
@@ -65,6 +67,8 @@ def connection_record(conn: WhatsAppConnection) -> dict[str, Any]:
         "has_access_token": int(bool(conn.access_token)),
         "has_app_secret": int(bool(conn.app_secret)),
         "has_verify_token": int(bool(conn.verify_token)),
+        "app_id": conn.app_id,
+        "templates_synced_at": iso(conn.templates_synced_at),
         "created_at": iso(conn.created_at),
         "updated_at": iso(conn.updated_at),
     }

@@ -64,8 +64,9 @@ class ConnectionService:
         )
         conn.phone_number_ids = ids
         conn.primary_phone_number_id = data.primary_phone_number_id or ids[0]
-        # Secrets are only replaced when given, so a re-connect can change the numbers alone.
-        for name in ("access_token", "app_secret", "verify_token"):
+        # Secrets (and the app id) are only replaced when given, so a re-connect can change
+        # the numbers alone.
+        for name in ("access_token", "app_secret", "verify_token", "app_id"):
             if getattr(data, name) is not None:
                 setattr(conn, name, getattr(data, name))
         workspace.whatsapp_provider = data.provider

@@ -9,15 +9,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.config import Settings
 from xobito.idempotency.repository import IdempotencyRepository
+from xobito.inbound.repository import TrafficRepository
 from xobito.models import InboxEvent, Job
 from xobito.webhook.repository import DeliveryRepository
 
 DONE_ROWS_KEPT = timedelta(days=7)
+TRAFFIC_KEPT = timedelta(days=30)  # webhook counts per workspace and hour (the doctor's)
 
 
 async def purge(session: AsyncSession, settings: Settings, now: datetime) -> dict[str, int]:
     """Webhook logs past retention (30 days), idempotency keys past 24 h, finished jobs and
-    processed inbox rows past a week."""
+    processed inbox rows past a week, webhook traffic counts past 30 days."""
     counts = {
         "webhook_logs": await DeliveryRepository(session).purge_logs(
             now - timedelta(days=settings.webhook_log_retention_days)
@@ -31,4 +33,5 @@ async def purge(session: AsyncSession, settings: Settings, now: datetime) -> dic
     inbox = await session.execute(delete(InboxEvent).where(InboxEvent.processed_at < cutoff))
     counts["jobs"] = int(getattr(jobs, "rowcount", 0) or 0)
     counts["inbox_events"] = int(getattr(inbox, "rowcount", 0) or 0)
+    counts["webhook_traffic"] = await TrafficRepository(session).purge(now - TRAFFIC_KEPT)
     return counts

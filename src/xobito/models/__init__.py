@@ -18,6 +18,7 @@ from xobito.models.webhook_delivery import WebhookDelivery
 from xobito.models.webhook_endpoint import WebhookEndpoint
 from xobito.models.webhook_event import WebhookEvent
 from xobito.models.webhook_log import WebhookLog
+from xobito.models.webhook_traffic import WebhookTraffic
 from xobito.models.whatsapp_connection import WhatsAppConnection
 from xobito.models.workspace import Workspace
 
@@ -44,6 +45,7 @@ __all__ = [
     "WebhookEndpoint",
     "WebhookEvent",
     "WebhookLog",
+    "WebhookTraffic",
     "WhatsAppConnection",
     "Workspace",
 ]

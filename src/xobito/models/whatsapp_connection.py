@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from xobito.kit.db import Base
+from xobito.kit.db import Base, UTCDateTime
 from xobito.models.mixins import Timestamps
 
 
@@ -23,3 +25,6 @@ class WhatsAppConnection(Timestamps, Base):
     access_token: Mapped[str | None] = mapped_column(Text, nullable=True)
     app_secret: Mapped[str | None] = mapped_column(String(255), nullable=True)
     verify_token: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # The Meta app whose webhooks the WABA should be subscribed to (the doctor checks it).
+    app_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    templates_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

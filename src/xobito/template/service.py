@@ -6,8 +6,10 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xobito.connection.repository import ConnectionRepository
 from xobito.connection.service import NOT_CONNECTED, ConnectionService
 from xobito.kit.errors import NotFound, UpstreamFailure, ValidationFailed
+from xobito.kit.time import utcnow
 from xobito.models import Template
 from xobito.template.repository import TemplateRepository
 from xobito.template.schemas import from_meta
@@ -54,5 +56,8 @@ class TemplateService:
                 for key, value in values.items():
                     setattr(existing, key, value)
                 updated += 1
+        conn = await ConnectionRepository(self.session).for_workspace(self.workspace_id)
+        if conn is not None:
+            conn.templates_synced_at = utcnow()  # the doctor's "templates never synced"
         await self.session.flush()
         return {"created": created, "updated": updated, "total": len(remote)}

@@ -18,7 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from xobito.testing import meta_schema
+from xobito.testing import meta_operations, meta_schema
+from xobito.testing.fake_graph_accounts import FakeAccounts
 from xobito.testing.fake_graph_records import (
     ProgrammedFailure,
     RecordedRequest,
@@ -94,6 +95,8 @@ class FakeGraph:
         self.fail_for_to: dict[str, tuple[int, int, str | None]] = {}
         self._failures: list[ProgrammedFailure] = []
         self._lock = threading.Lock()  # tests program failures from another thread
+        # WABAs, numbers and subscriptions (the doctor's reads); persistent denials.
+        self.accounts = FakeAccounts()
         self.reset()
         self.app = Starlette(routes=self._routes())
 
@@ -105,6 +108,9 @@ class FakeGraph:
             Route("/{version}/{node_id}/messages", self._messages, methods=["POST"]),
             Route("/{version}/{node_id}/media", self._media, methods=["POST"]),
             Route("/{version}/{node_id}/message_templates", self._templates, methods=["GET"]),
+            Route("/{version}/{node_id}/phone_numbers", self._phone_numbers, methods=["GET"]),
+            Route("/{version}/{node_id}/subscribed_apps", self._subscribed_apps, methods=["GET"]),
+            Route("/{version}/{node_id}", self._phone_number, methods=["GET"]),
         ]
 
     # ---- control ---------------------------------------------------------------------------
@@ -136,6 +142,7 @@ class FakeGraph:
         self.sent.clear()
         self.media.clear()
         self.fail_for_to.clear()
+        self.accounts.reset()
         self.request_count = 0
         latency_ms, tokens, templates = self._initial
         self.latency_ms = latency_ms
@@ -236,6 +243,9 @@ class FakeGraph:
         failure = self._take_failure(endpoint)
         if failure is not None:
             return _error(failure.code, failure.http_status, failure.message, failure.details)
+        denied = self.accounts.denial(endpoint)
+        if denied is not None:
+            return _json(denied[1], denied[0])
         if errors:
             return _error(100, 400, details="; ".join(errors)[:2000])
         return None
@@ -337,6 +347,55 @@ class FakeGraph:
         except ValueError as exc:
             return _error(100, 400, details=str(exc))
         return _json(page)
+
+    async def _read(
+        self, request: Request, endpoint: str, spec_path: str, id_name: str
+    ) -> Response | tuple[str, dict[str, str]]:
+        """Checks shared by the doctor's reads: parameters against the operation, auth,
+        failures. Returns the early answer, or the node id and query to answer."""
+        self._record(request)
+        node_id = request.path_params["node_id"]
+        query = dict(request.query_params)
+        path = {"Version": request.path_params["version"], id_name: node_id}
+        errors = meta_operations.validate_request(spec_path, "get", path, query)
+        early = await self._begin(request, endpoint, None, errors if self.validate else ())
+        return early if early is not None else (node_id, query)
+
+    def _answer(self, spec_path: str, request: Request, status: int, body: Any) -> Response:
+        """Meta's answer, checked against the operation's response schema (a mismatch is a
+        bug of the fake, recorded as a violation)."""
+        if self.validate:
+            fields = request.query_params.get("fields")
+            errors = meta_operations.validate_response(spec_path, "get", status, body, fields)
+            if errors:
+                self.schema_violations.append(
+                    SchemaViolation(request.url.path, body, [f"response: {e}" for e in errors])
+                )
+        return _json(body, status)
+
+    async def _phone_number(self, request: Request) -> Response:
+        spec = meta_operations.PHONE_NUMBER_PATH
+        read = await self._read(request, "phone_number", spec, "Phone-Number-ID")
+        if isinstance(read, Response):
+            return read
+        status, body = self.accounts.phone_number(*read)
+        return self._answer(spec, request, status, body)
+
+    async def _phone_numbers(self, request: Request) -> Response:
+        spec = meta_operations.WABA_NUMBERS_PATH
+        read = await self._read(request, "phone_numbers", spec, "WABA-ID")
+        if isinstance(read, Response):
+            return read
+        status, body = self.accounts.phone_numbers(*read, str(request.url))
+        return self._answer(spec, request, status, body)
+
+    async def _subscribed_apps(self, request: Request) -> Response:
+        spec = meta_operations.SUBSCRIBED_APPS_PATH
+        read = await self._read(request, "subscribed_apps", spec, "WABA-ID")
+        if isinstance(read, Response):
+            return read
+        status, body = self.accounts.subscribed_apps(read[0])
+        return self._answer(spec, request, status, body)
 
     # ---- control endpoints (for out-of-process benchmarks) ---------------------------------
 

@@ -22,12 +22,17 @@ CATALOGUE: dict[int, MetaErrorSpec] = {
     1: MetaErrorSpec(500, "An unknown error occurred", "Unknown error. Please try again later."),
     2: MetaErrorSpec(503, "Service temporarily unavailable", "Temporary. Please retry later."),
     4: MetaErrorSpec(429, "(#4) Application request limit reached", "Too many API calls."),
+    10: MetaErrorSpec(403, "(#10) Application does not have permission for this action", None),
     100: MetaErrorSpec(400, "(#100) Invalid parameter", "Invalid parameter"),
     190: MetaErrorSpec(
         401,
         "Invalid OAuth access token - Cannot parse access token",
         None,
     ),
+    200: MetaErrorSpec(
+        403, "(#200) Requires whatsapp_business_management permission to manage the object", None
+    ),
+    803: MetaErrorSpec(404, "(#803) Some of the aliases you requested do not exist", None),
     130429: MetaErrorSpec(
         400,
         "(#130429) Rate limit hit",
@@ -81,7 +86,7 @@ def meta_error_body(
         "code": code,
     }
     detail = details if details is not None else (spec.details if spec else None)
-    if detail is not None:
+    if detail:  # "" leaves error_data out, as Meta's object-lookup errors do
         error["error_data"] = {"messaging_product": "whatsapp", "details": detail}
     subcode = error_subcode if error_subcode is not None else (spec.error_subcode if spec else None)
     if subcode is not None:

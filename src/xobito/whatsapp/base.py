@@ -47,3 +47,22 @@ class WhatsAppProvider(Protocol):
     async def close(self) -> None:
         """Release pooled resources (HTTP sessions). Safe to call more than once."""
         ...
+
+
+@runtime_checkable
+class ConnectionInspector(Protocol):
+    """Reads a connection's state at Meta (the connection doctor); ``cloud`` implements it.
+    Every method raises ``WhatsAppError`` on failure."""
+
+    async def phone_number(self, conn: ConnectionInfo, phone_number_id: str) -> dict[str, Any]:
+        """``GET /{Phone-Number-ID}``: the number as the token sees it."""
+        ...
+
+    async def waba_phone_numbers(self, conn: ConnectionInfo) -> list[dict[str, Any]]:
+        """``GET /{WABA-ID}/phone_numbers``: every number of the WABA, with status, quality
+        rating and messaging tier."""
+        ...
+
+    async def subscribed_apps(self, conn: ConnectionInfo) -> list[dict[str, Any]]:
+        """``GET /{WABA-ID}/subscribed_apps``: ``{"id", "name"}`` of each subscribed app."""
+        ...

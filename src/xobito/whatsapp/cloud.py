@@ -19,6 +19,19 @@ T = TypeVar("T")
 
 # Guards against a server that keeps handing out "next" pages forever.
 _MAX_TEMPLATE_PAGES = 1000
+_MAX_NUMBER_PAGES = 100
+# What the connection doctor reads of a WABA's numbers (fields of Meta's
+# WhatsAppBusinessAccountPhoneNumber).
+NUMBER_FIELDS = (
+    "id",
+    "display_phone_number",
+    "verified_name",
+    "status",
+    "quality_rating",
+    "messaging_limit_tier",
+    "account_mode",
+    "code_verification_status",
+)
 
 
 class CloudProvider:
@@ -201,23 +214,63 @@ class CloudProvider:
         same result, and the bearer token never goes to a host taken from a response body.
         """
         url = f"{self.base_url}/{conn.waba_id}/message_templates"
-        templates: list[dict[str, Any]] = []
         params = {"limit": str(page_size)}
+        return await self._all_pages(url, conn, params, _MAX_TEMPLATE_PAGES, "template listing")
+
+    # ---- connection checks (the doctor) ----------------------------------------------------
+
+    async def phone_number(self, conn: ConnectionInfo, phone_number_id: str) -> dict[str, Any]:
+        """``GET /{Phone-Number-ID}``: the number's default fields (id, display number,
+        verified name, quality rating), as the token sees them."""
+        url = f"{self.base_url}/{phone_number_id}"
+        return await self._with_retries(lambda: self._request("GET", url, conn))
+
+    async def waba_phone_numbers(self, conn: ConnectionInfo) -> list[dict[str, Any]]:
+        """``GET /{WABA-ID}/phone_numbers``: every number of the WABA (all cursor pages)
+        with ``NUMBER_FIELDS``."""
+        url = f"{self.base_url}/{conn.waba_id}/phone_numbers"
+        params = {"fields": ",".join(NUMBER_FIELDS), "limit": "100"}
+        return await self._all_pages(url, conn, params, _MAX_NUMBER_PAGES, "number listing")
+
+    async def subscribed_apps(self, conn: ConnectionInfo) -> list[dict[str, Any]]:
+        """``GET /{WABA-ID}/subscribed_apps``: the apps receiving the WABA's webhooks, each
+        ``{"id", "name"}`` (Meta nests them in ``whatsapp_business_api_data``)."""
+        url = f"{self.base_url}/{conn.waba_id}/subscribed_apps"
+        page = await self._with_retries(lambda: self._request("GET", url, conn))
+        apps: list[dict[str, Any]] = []
+        data = page.get("data")
+        for item in data if isinstance(data, list) else []:
+            if not isinstance(item, dict):
+                continue
+            nested = item.get("whatsapp_business_api_data")
+            app = nested if isinstance(nested, dict) else item
+            if app.get("id") is not None:
+                apps.append({"id": str(app["id"]), "name": app.get("name")})
+        return apps
+
+    async def _all_pages(
+        self,
+        url: str,
+        conn: ConnectionInfo,
+        params: dict[str, str],
+        max_pages: int,
+        what: str = "listing",
+    ) -> list[dict[str, Any]]:
+        """Follows the ``after`` cursor (on our own base URL) while ``paging.next`` exists."""
+        items: list[dict[str, Any]] = []
         seen: set[str] = set()
-        for _ in range(_MAX_TEMPLATE_PAGES):
+        for _ in range(max_pages):
             fetch = functools.partial(self._request, "GET", url, conn, params=dict(params))
             page = await self._with_retries(fetch)
             data = page.get("data")
             if isinstance(data, list):
-                templates.extend(t for t in data if isinstance(t, dict))
+                items.extend(t for t in data if isinstance(t, dict))
             paging = page.get("paging")
             paging = paging if isinstance(paging, dict) else {}
             cursors = paging.get("cursors")
             after = cursors.get("after") if isinstance(cursors, dict) else None
             if not paging.get("next") or not isinstance(after, str) or after in seen:
-                return templates
+                return items
             seen.add(after)
             params["after"] = after
-        raise WhatsAppError(
-            f"template listing exceeded {_MAX_TEMPLATE_PAGES} pages", retryable=False
-        )
+        raise WhatsAppError(f"{what} exceeded {max_pages} pages", retryable=False)
