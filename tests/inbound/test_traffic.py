@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from tests.inbound.conftest import Meta
 from xobito.inbound.repository import TrafficRepository
+from xobito.inbound.scope import EVERYONE, Scope
 from xobito.inbound.traffic import TrafficRecorder, hour_of
 from xobito.kit.time import utcnow
 from xobito.models import InboxEvent, WebhookTraffic
@@ -158,4 +159,20 @@ async def test_summary_and_purge(meta: Meta) -> None:
         assert await repo.purge(now - timedelta(days=30)) == 1
         await s.commit()
     assert len(await rows(meta)) == 1
+    await recorder.close()
+
+
+async def test_an_accepted_delivery_counts_only_where_its_signature_verified(meta: Meta) -> None:
+    a = await meta.line(waba_id="419561257900001")
+    b = await meta.line(waba_id="419561257900001")  # two workspaces on one WABA
+    recorder = TrafficRecorder(meta.app.state.sessionmaker)
+    by_waba = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": a.waba_id, "changes": [{"field": "account_update", "value": {}}]}],
+    }
+    recorder.accepted(by_waba, Scope.of({a.workspace_id}))  # only a's secret signed it
+    recorder.accepted(by_waba, EVERYONE)  # the app-level secret speaks for both
+    await recorder.flush()
+    found = {r.workspace_id: r.accepted for r in await rows(meta)}
+    assert found == {a.workspace_id: 2, b.workspace_id: 1}
     await recorder.close()
