@@ -1,7 +1,7 @@
 """connection doctor: webhook traffic per workspace and hour; app id, templates synced at
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01 22:20:18.626122
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import xobito.kit.db
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
