@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from xobito.api.routing import failure_message, log, rate_headers
 from xobito.kit.errors import ReplayResponse, XobitoError
+from xobito.kit.logging import error_text
 from xobito.kit.responses import JSONResponse
 from xobito.kit.validation import errors_from_pydantic
 
@@ -55,7 +56,7 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
-    log.error("unhandled_exception", path=request.url.path, error=repr(exc))
+    log.error("unhandled_exception", path=request.url.path, error=error_text(exc))
     return JSONResponse({"status": "error", "message": failure_message(request)}, status_code=500)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from xobito.config import Settings
 from xobito.jobs.maintenance import purge
 from xobito.jobs.repository import JobRepository
+from xobito.kit.logging import error_text
 from xobito.kit.metrics import QUEUE_AGE, QUEUE_DEPTH
 from xobito.kit.time import utcnow
 from xobito.models import InboxEvent, Job
@@ -167,11 +168,11 @@ class Worker:
                         "inbox_event_failed",
                         id=event_id,
                         attempts=attempts,
-                        error=repr(exc),
+                        error=error_text(exc),
                         gave_up=give_up,
                     )
                     await JobRepository(session).mark_inbox_failed(
-                        event_id, attempts, repr(exc), give_up
+                        event_id, attempts, error_text(exc), give_up
                     )
                     await session.commit()
         return len(ids)
@@ -220,11 +221,11 @@ class Worker:
                     id=job_id,
                     kind=kind,
                     attempts=attempts,
-                    error=repr(exc),
+                    error=error_text(exc),
                     gave_up=give_up,
                 )
                 await JobRepository(session).retry_later(
-                    job_id, attempts, repr(exc), utcnow() + timedelta(seconds=delay), give_up
+                    job_id, attempts, error_text(exc), utcnow() + timedelta(seconds=delay), give_up
                 )
                 await session.commit()
 

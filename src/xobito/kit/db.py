@@ -77,20 +77,25 @@ def _sqlite_begin(conn: Any) -> None:
 def make_engine(
     url: str, *, pool_size: int = 20, max_overflow: int = 20, echo: bool = False
 ) -> AsyncEngine:
+    """Statements' parameters (names, phones, emails, message bodies) are never logged or
+    put in an exception's text (``hide_parameters``): a failed statement shows its SQL only."""
     if url.startswith("sqlite"):
         # One connection per process: SQLite has a single writer, and a second connection
         # would fail with SQLITE_BUSY when its read snapshot goes stale before it writes.
         # Sessions queue for the connection instead, so code must never hold two at once.
         if ":memory:" in url:
-            engine = create_async_engine(url, echo=echo, poolclass=NullPool)
+            engine = create_async_engine(url, echo=echo, hide_parameters=True, poolclass=NullPool)
         else:
-            engine = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0)
+            engine = create_async_engine(
+                url, echo=echo, hide_parameters=True, pool_size=1, max_overflow=0
+            )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(
         url,
         echo=echo,
+        hide_parameters=True,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_pre_ping=False,
