@@ -11,6 +11,7 @@ from fastapi.telemetry import TelemetryConfig
 
 from xobito import __version__
 from xobito.api.handlers import install as install_handlers
+from xobito.apidocs.router import router as apidocs_router
 from xobito.auth.dependencies import Authenticator
 from xobito.auth.router import router as tokens_router
 from xobito.config import Settings, get_settings
@@ -44,6 +45,8 @@ from xobito.phone.router import router as phone_router
 from xobito.sandbox.router import router as sandbox_router
 from xobito.template.admin_router import router as template_sync_router
 from xobito.template.router import router as templates_router
+from xobito.web.assets import PREFIX as STATIC_PREFIX
+from xobito.web.assets import StaticAssets
 from xobito.webhook.dispatcher import Dispatcher
 from xobito.webhook.router import router as webhooks_router
 from xobito.whatsapp.base import WhatsAppProvider
@@ -99,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by apidocs from the package's files, not from a CDN
+        redoc_url=None,
         default_response_class=JSONResponse,
         telemetry=None if settings.otel else TELEMETRY_OFF,
     )
@@ -159,6 +164,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(v1)
     app.include_router(admin)
     app.include_router(health_router)
+    app.include_router(apidocs_router)
+    # Hashed, immutable URLs of the package's own files (API docs' bundles, the dashboard's).
+    app.mount(STATIC_PREFIX, StaticAssets(), name="static")
     install_handlers(app)
     app.add_middleware(CleanQueryMiddleware)
     app.add_middleware(MetricsMiddleware)

@@ -165,13 +165,6 @@ async def test_metrics_declares_the_spec_series(client: httpx.AsyncClient) -> No
 # -- documentation --------------------------------------------------------------------------------
 
 
-async def test_docs_page(client: httpx.AsyncClient) -> None:
-    r = await client.get("/docs")
-    assert r.status_code == 200
-    assert r.headers["content-type"].startswith("text/html")
-    assert "/openapi.json" in r.text
-
-
 def spec_v1_operations() -> set[tuple[str, str]]:
     """The v1 routes of spec §5 to §8, as (method, path template)."""
     ops = {

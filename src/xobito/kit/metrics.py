@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi.routing import iter_route_contexts
+from fastapi.routing import APIRoute, iter_route_contexts
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -92,7 +93,7 @@ class MetricsMiddleware:
         """
         route = scope.get("route")
         if route is None:
-            return "unmatched"
+            return self._plain_route_of(scope)
         template = self.templates.get(id(route))
         if template is None:
             app = scope.get("app")
@@ -102,3 +103,25 @@ class MetricsMiddleware:
             own = getattr(route, "path_format", None) or getattr(route, "path", None)
             template = self.templates.setdefault(id(route), str(own or "unmatched"))
         return template
+
+    def _plain_route_of(self, scope: Scope) -> str:
+        """The template of a plain Starlette route or mount (``/openapi.json``, ``/static``).
+
+        FastAPI puts only its own ``APIRoute`` objects in the scope; the others are matched
+        again here, which costs a few comparisons and happens only for those requests and 404s.
+        """
+        app = scope.get("app")
+        routes: list[BaseRoute] = getattr(app, "routes", [])
+        path = scope["path"]
+        for route in routes:
+            if isinstance(route, Mount):
+                # The mount rewrote root_path on its way in: compare the raw path.
+                if path == route.path or path.startswith(route.path + "/"):
+                    return route.path_format
+            elif (
+                not isinstance(route, APIRoute)
+                and hasattr(route, "path_format")
+                and route.matches(scope)[0] is Match.FULL
+            ):
+                return str(route.path_format)
+        return "unmatched"
