@@ -6,10 +6,11 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select
+from sqlalchemy import Row, delete, func, insert, literal, select
 
 from xobito.contact import listing
 from xobito.kit.repository import ScopedRepository
+from xobito.kit.sql import dialect_of, value_rows
 from xobito.models import Contact, ContactGroup
 
 
@@ -29,14 +30,21 @@ class ContactRepository(ScopedRepository[Contact]):
             out[contact_id].append(group_id)
         return out
 
-    async def set_groups(self, contact_id: int, group_ids: Sequence[int]) -> None:
-        await self.session.execute(
-            delete(ContactGroup).where(ContactGroup.contact_id == contact_id)
-        )
-        if group_ids:
+    async def set_groups(
+        self, contact_id: int, group_ids: Sequence[int], *, new: bool = False
+    ) -> None:
+        """Replace the membership (``new``: the contact has none yet) in one statement or
+        two, whatever the number of groups."""
+        if not new:
             await self.session.execute(
-                insert(ContactGroup),
-                [{"contact_id": contact_id, "group_id": g} for g in group_ids],
+                delete(ContactGroup).where(ContactGroup.contact_id == contact_id)
+            )
+        if group_ids:
+            rows = value_rows(dialect_of(self.session), group_ids)
+            await self.session.execute(
+                insert(ContactGroup).from_select(
+                    ["contact_id", "group_id"], select(literal(contact_id), rows.c.value)
+                )
             )
 
     async def page_with_groups(
@@ -77,6 +85,15 @@ class ContactRepository(ScopedRepository[Contact]):
             "limit": per_page,
             "offset": (page - 1) * per_page,
         }
+
+    async def email_taken(self, email: str, exclude_id: int | None = None) -> bool:
+        """Emails are unique regardless of case (the index on ``lower(email)``)."""
+        stmt = select(Contact.id).where(
+            self.scope(), func.lower(Contact.email) == func.lower(email)
+        )
+        if exclude_id is not None:
+            stmt = stmt.where(Contact.id != exclude_id)
+        return (await self.session.execute(stmt.limit(1))).first() is not None
 
     async def by_phone(self, phone: str) -> Contact | None:
         stmt = self.select().where(Contact.phone == phone)

@@ -70,14 +70,29 @@ class ContactService:
             raise NotFound("Contact not found")
         return contact
 
-    async def _database_rules(self, values: dict[str, Any], exclude_id: int | None) -> Errors:
+    async def _unique_rules(self, values: dict[str, Any], exclude_id: int | None) -> Errors:
         errors: Errors = {}
-        for field in ("phone", "email"):
-            value = values.get(field)
-            if value is not None and await self.repo.taken(
-                getattr(Contact, field), value, exclude_id
-            ):
-                errors[field] = [TAKEN.format(attr=field)]
+        phone, email = values.get("phone"), values.get("email")
+        if phone is not None and await self.repo.taken(Contact.phone, phone, exclude_id):
+            errors["phone"] = [TAKEN.format(attr="phone")]
+        if email is not None and await self.repo.email_taken(email, exclude_id):
+            errors["email"] = [TAKEN.format(attr="email")]
+        return errors
+
+    async def _conflict(
+        self, values: dict[str, Any], exclude_id: int | None, exc: IntegrityError
+    ) -> ValidationFailed:
+        """The 422 for a write that a concurrent request's phone or email beat to the
+        unique index: that request has committed (the index waited for it), so the rules
+        now see its row. Called after the savepoint rolled back."""
+        errors = await self._unique_rules(values, exclude_id)
+        if not errors:  # the other row is gone again: name the index that refused
+            field = "email" if "email" in str(exc.orig) else "phone"
+            errors = {field: [TAKEN.format(attr=field)]}
+        return ValidationFailed(merge(ContactCreate, errors))
+
+    async def _database_rules(self, values: dict[str, Any], exclude_id: int | None) -> Errors:
+        errors = await self._unique_rules(values, exclude_id)
         for field, repo in (("source_id", self.sources), ("status_id", self.statuses)):
             value = values.get(field)
             if value is None:
@@ -96,13 +111,12 @@ class ContactService:
             **{k: getattr(data, k) for k in COLUMNS}, is_enabled=True, is_opted_out=False
         )
         try:
-            contact = await self.repo.add(contact)
-        except IntegrityError:  # a concurrent request stored the same phone or email
-            raise ValidationFailed(
-                await self._database_rules(values, None) or {"phone": [TAKEN.format(attr="phone")]}
-            ) from None
+            async with self.repo.session.begin_nested():
+                contact = await self.repo.add(contact)
+        except IntegrityError as exc:  # a concurrent request stored the same phone or email
+            raise await self._conflict(values, None, exc) from None
         group_ids = await self.groups.ensure(group_names(data.groups))
-        await self.repo.set_groups(contact.id, group_ids)
+        await self.repo.set_groups(contact.id, group_ids, new=True)
         record = contact_record(contact, group_ids)
         await emit_crud(self.repo.session, self.workspace.id, "contacts", "created", record)
         return record
@@ -118,12 +132,14 @@ class ContactService:
             raise ValidationFailed(merge(ContactUpdate, errors, extra))
         contact = await self._find(contact_id)
         before = await self.record(contact)
-        for field in data.model_fields_set & set(COLUMNS):
-            setattr(contact, field, getattr(data, field))
         try:
-            await self.repo.session.flush()
-        except IntegrityError:
-            raise ValidationFailed({"phone": [TAKEN.format(attr="phone")]}) from None
+            # (``begin_nested`` flushes what is pending: the changes go inside it.)
+            async with self.repo.session.begin_nested():
+                for field in data.model_fields_set & set(COLUMNS):
+                    setattr(contact, field, getattr(data, field))
+                await self.repo.session.flush()
+        except IntegrityError as exc:
+            raise await self._conflict(values, contact_id, exc) from None
         if "groups" in data.model_fields_set:
             await self.repo.set_groups(
                 contact.id, await self.groups.ensure(group_names(data.groups))

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import literal, select, true, update
+from sqlalchemy.exc import DBAPIError
 
+from xobito.kit.db import UTCDateTime
 from xobito.kit.repository import ScopedRepository
+from xobito.kit.sql import dialect_of, insert_ignoring_duplicates, value_rows
+from xobito.kit.time import utcnow
 from xobito.models import Group, Source, Status
+
+DEADLOCK = "40P01"  # PostgreSQL's SQLSTATE deadlock_detected
+DEADLOCK_RETRIES = 3
 
 
 class StatusRepository(ScopedRepository[Status]):
@@ -33,22 +40,55 @@ class SourceRepository(ScopedRepository[Source]):
 class GroupRepository(ScopedRepository[Group]):
     model = Group
 
-    async def by_names(self, names: Iterable[str]) -> Sequence[Group]:
-        wanted = list(names)
-        if not wanted:
-            return []
-        stmt = self.select().where(Group.name.in_(wanted))
-        groups: Sequence[Group] = (await self.session.execute(stmt)).scalars().all()
-        return groups
-
     async def ensure(self, names: Sequence[str]) -> list[int]:
-        """Ids of the named groups, creating the missing ones (spec §5 ``groups``)."""
-        found = {g.name: g.id for g in await self.by_names(names)}
-        for name in names:
-            if name not in found:
-                found[name] = (await self.add(Group(name=name))).id
-        return sorted({found[n] for n in names})
+        """Ids of the named groups, creating the missing ones (spec §5 ``groups``), in the
+        order named (so their ids follow it).
 
-    async def names_taken(self, names: Sequence[str]) -> set[str]:
-        stmt = select(Group.name).where(self.scope(), Group.name.in_(list(names)))
-        return set((await self.session.execute(stmt)).scalars().all())
+        One statement when the groups exist; three when some are new, whatever the number
+        of names. A group created meanwhile by another transaction is used: the INSERT waits
+        for it and skips the name, and the next SELECT (a new snapshot under READ COMMITTED)
+        sees it.
+        """
+        if not names:
+            return []
+        found = await self._ids_by_name(names)
+        missing = [n for n in names if n not in found]
+        if missing:
+            await self._insert(missing)
+            found.update(await self._ids_by_name(missing))
+        # (A name can only be absent if its group was deleted meanwhile: left out.)
+        return sorted({found[n] for n in names if n in found})
+
+    async def _ids_by_name(self, names: Sequence[str]) -> dict[str, int]:
+        rows = value_rows(dialect_of(self.session), names)
+        stmt = select(Group.name, Group.id).where(
+            self.scope(), Group.name.in_(select(rows.c.value))
+        )
+        return {name: id_ for name, id_ in (await self.session.execute(stmt)).all()}
+
+    async def _insert(self, names: Sequence[str]) -> None:
+        dialect = dialect_of(self.session)
+        rows = value_rows(dialect, names)
+        now = literal(utcnow(), UTCDateTime())
+        source = select(literal(self.workspace_id), rows.c.value, now, now).where(
+            true()  # SQLite: INSERT ... SELECT ... ON CONFLICT needs a WHERE
+        )
+        stmt = (
+            insert_ignoring_duplicates(dialect, Group)
+            .from_select(["workspace_id", "name", "created_at", "updated_at"], source)
+            .on_conflict_do_nothing(index_elements=["workspace_id", "name"])
+        )
+        if dialect != "postgresql":  # one writer at a time: nothing to wait for
+            await self.session.execute(stmt)
+            return
+        # Two requests creating the same new groups in different orders wait for each
+        # other; PostgreSQL aborts one (deadlock), which rolls back to its savepoint and
+        # tries again, now waiting for the other's commit.
+        for attempt in range(1, DEADLOCK_RETRIES + 1):
+            try:
+                async with self.session.begin_nested():
+                    await self.session.execute(stmt)
+                return
+            except DBAPIError as exc:
+                if getattr(exc.orig, "sqlstate", None) != DEADLOCK or attempt == DEADLOCK_RETRIES:
+                    raise

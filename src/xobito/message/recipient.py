@@ -41,9 +41,9 @@ class RecipientResolver:
         """The contact for ``phone`` and whether it was created now."""
         contact = await self.contacts.by_phone(phone)
         created = False
-        if contact is None:
+        if contact is None:  # (or created concurrently, then found by ``_create``)
             contact, created = await self._create(phone, given, contact_type, enforce_limit)
-        elif given is not None:
+        if not created and given is not None:
             await self._update(contact, given)
         return contact, created
 
@@ -68,7 +68,7 @@ class RecipientResolver:
         limit = self.workspace.max_contacts
         if enforce_limit and limit is not None and await self.contacts.count() >= limit:
             raise Forbidden(PLAN_LIMIT)
-        if given and given.email and await self.contacts.taken(Contact.email, given.email):
+        if given and given.email and await self.contacts.email_taken(given.email):
             raise ValidationFailed({"contact.email": [EMAIL_TAKEN]})
         if not self._default_known:  # one look-up per resolver (a request, an inbox batch)
             self._default = await self.statuses.default()
@@ -89,15 +89,19 @@ class RecipientResolver:
         try:
             async with self.contacts.session.begin_nested():
                 contact = await self.contacts.add(contact)
-        except IntegrityError:  # the same number was auto-created concurrently
+        except IntegrityError:
+            # A concurrent transaction (a send, inbound traffic, POST /contacts) committed
+            # this number or the email first: use its contact, as if it had been found.
             existing = await self.contacts.by_phone(phone)
-            if existing is None:
-                raise
-            return existing, False
+            if existing is not None:
+                return existing, False
+            if given and given.email and await self.contacts.email_taken(given.email):
+                raise ValidationFailed({"contact.email": [EMAIL_TAKEN]}) from None
+            raise
         group_ids: list[int] = []
         if given and given.groups:
             group_ids = list(await self.groups.ensure(group_names(given.groups)))
-            await self.contacts.set_groups(contact.id, group_ids)
+            await self.contacts.set_groups(contact.id, group_ids, new=True)
         # Spec §10: a contact created by any path emits ``contacts.created``.
         await emit_crud(
             self.contacts.session,
@@ -115,23 +119,34 @@ class RecipientResolver:
     async def _update(self, contact: Contact, given: ContactIn) -> None:
         before = await self._record(contact)
         fields = given.model_dump(exclude_unset=True, exclude={"groups", "country"})
-        if fields.get("email") and await self.contacts.taken(
-            Contact.email, fields["email"], contact.id
-        ):
+        if fields.get("email") and await self.contacts.email_taken(fields["email"], contact.id):
             raise ValidationFailed({"contact.email": [EMAIL_TAKEN]})
-        for name, value in fields.items():
-            if value is not None or name != "firstname":
-                setattr(contact, name, value)
+        changes = {k: v for k, v in fields.items() if v is not None or k != "firstname"}
+        if fields.get("email"):
+            try:
+                # (``begin_nested`` flushes what is pending: the changes go inside it.)
+                async with self.contacts.session.begin_nested():
+                    _assign(contact, changes)
+                    await self.contacts.session.flush()
+            except IntegrityError:  # another contact stored the email concurrently
+                raise ValidationFailed({"contact.email": [EMAIL_TAKEN]}) from None
+        else:
+            _assign(contact, changes)
+            await self.contacts.session.flush()
         if given.groups is not None:
             await self.contacts.set_groups(
                 contact.id, await self.groups.ensure(group_names(given.groups))
             )
-        await self.contacts.session.flush()
         after = await self._record(contact)
         if after != before:  # spec §10: changes by any path emit ``contacts.updated``
             await emit_crud(
                 self.contacts.session, self.workspace.id, "contacts", "updated", after, before
             )
+
+
+def _assign(contact: Contact, changes: dict[str, Any]) -> None:
+    for name, value in changes.items():
+        setattr(contact, name, value)
 
 
 class Reachable(Protocol):

@@ -1,0 +1,38 @@
+"""Statements whose size does not depend on how many values they carry.
+
+A list of values is bound as one parameter (a PostgreSQL array, a JSON array on SQLite) and
+read back as rows, so 1 or 50 values make the same statement: one round trip, one cached
+prepared statement, and no parameter-count limit (asyncpg's is 32,767).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Integer, String, TableValuedAlias, bindparam, func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def dialect_of(session: AsyncSession) -> str:
+    bind = session.bind
+    return bind.dialect.name if bind is not None else "sqlite"
+
+
+def value_rows(dialect: str, values: Sequence[str] | Sequence[int]) -> TableValuedAlias:
+    """``values`` as rows of one column, ``value``: ``select(rows.c.value)``."""
+    items = list(values)
+    if dialect == "postgresql":
+        kind: Any = Integer() if items and isinstance(items[0], int) else String()
+        array = bindparam(None, items, type_=ARRAY(kind))
+        return func.unnest(array).table_valued("value").render_derived()
+    return func.json_each(bindparam(None, orjson.dumps(items).decode())).table_valued("value")
+
+
+def insert_ignoring_duplicates(dialect: str, table: Any) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` for this dialect (``.on_conflict_do_nothing()``
+    is then available on the statement)."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
