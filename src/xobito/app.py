@@ -48,6 +48,7 @@ from xobito.template.router import router as templates_router
 from xobito.web.assets import PREFIX as STATIC_PREFIX
 from xobito.web.assets import StaticAssets
 from xobito.webhook.dispatcher import Dispatcher
+from xobito.webhook.forward_router import router as meta_forwards_router
 from xobito.webhook.router import router as webhooks_router
 from xobito.whatsapp.base import WhatsAppProvider
 from xobito.whatsapp.cloud import CloudProvider
@@ -157,6 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         template_sync_router,
         sandbox_router,
         webhooks_router,
+        meta_forwards_router,
     ):
         admin.include_router(router)
     app.include_router(inbound_router)

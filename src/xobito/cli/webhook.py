@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xobito.cli import forward
 from xobito.cli.common import console, run, show
 from xobito.config import get_settings
 from xobito.webhook.schemas import endpoint_record, log_record
@@ -14,6 +15,7 @@ from xobito.webhook.service import WebhookService
 from xobito.workspace.service import WorkspaceService
 
 app = typer.Typer(help="Outbound webhook endpoints of a workspace.", no_args_is_help=True)
+app.add_typer(forward.app, name="forward")
 COLUMNS = ["id", "url", "enabled", "events", "disabled_reason", "secret_rotation_ends_at"]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Sub = Annotated[str, typer.Argument(help="The workspace")]

@@ -18,6 +18,7 @@ from xobito.inbound.parsing import Inbound, Refused, parse_message, profile_name
 from xobito.inbound.scope import Scope
 from xobito.inbound.signing import changes, phone_number_id, reach_of, routing_keys
 from xobito.template.schemas import STATUSES as TEMPLATE_STATUSES
+from xobito.webhook.forwarding import Forward, forwards_of
 
 log = structlog.get_logger("xobito.inbound")
 TEMPLATE_FIELD = "message_template_status_update"
@@ -41,7 +42,13 @@ class TemplateOp(NamedTuple):
     event: str
 
 
-Op = StatusOp | MessageOp | TemplateOp  # one change of a stored body, in order
+class ForwardOp(NamedTuple):
+    """The body's share for each workspace's Meta webhook forwards (``webhook.forwarding``)."""
+
+    forwards: list[Forward]
+
+
+Op = StatusOp | MessageOp | TemplateOp | ForwardOp  # what a stored body does, in order
 
 
 class BodyReader:
@@ -60,6 +67,9 @@ class BodyReader:
                 ops += await self._template(scope, waba_id, value, notes)
             elif field == "messages":
                 ops += await self._messages(scope, waba_id, value, notes)
+        forwards = await forwards_of(self.session, payload, scope)
+        if forwards:
+            ops.append(ForwardOp(forwards))
         return ops, notes
 
     async def _covered(self, payload: Any) -> Scope:

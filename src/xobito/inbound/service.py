@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.contact.repository import ContactRepository
-from xobito.inbound.ops import BodyReader, MessageOp, Op, StatusOp, TemplateOp
+from xobito.inbound.ops import BodyReader, ForwardOp, MessageOp, Op, StatusOp, TemplateOp
 from xobito.inbound.parsing import timestamp
 from xobito.inbound.scope import Scope
 from xobito.jobs.repository import JobRepository
@@ -27,6 +27,7 @@ from xobito.message.statemachine import applies
 from xobito.models import Chat, Contact, Message, Workspace
 from xobito.template.repository import set_status_by_meta_id
 from xobito.webhook.events import emit_many, emit_message, emit_received, message_body
+from xobito.webhook.forwarding import emit_forwards
 from xobito.workspace.schemas import WorkspaceInfo
 
 UNKNOWN_STATUS_JOB = "inbound.status_retry"
@@ -147,6 +148,9 @@ class InboundProcessor:
                 batch.apply(op.workspace_id, op.status)
                 continue
             await batch.emit()
+            if isinstance(op, ForwardOp):
+                await emit_forwards(self.session, op.forwards)
+                continue
             if isinstance(op, TemplateOp):
                 await set_status_by_meta_id(
                     self.session, op.workspace_ids, op.template_id, op.event

@@ -10,11 +10,18 @@ from xobito.models.mixins import Timestamps, WorkspaceOwned
 
 
 class WebhookEndpoint(Timestamps, WorkspaceOwned, Base):
-    """Where a workspace wants its events POSTed. Secrets are shown once, never returned."""
+    """Where a workspace wants its events POSTed. Secrets are shown once, never returned.
+
+    ``kind`` ``xobito``: Xobito's own events (spec §10); ``meta``: a Meta webhook forward,
+    whose ``events`` are ``meta.<field>`` topics (``webhook.forwarding``).
+    """
 
     __tablename__ = "webhook_endpoints"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="xobito", server_default="xobito"
+    )
     url: Mapped[str] = mapped_column(String(2048), nullable=False)
     secret: Mapped[str] = mapped_column(String(255), nullable=False)
     # During a rotation's overlap the previous secret still signs (Standard Webhooks header).

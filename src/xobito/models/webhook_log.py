@@ -28,7 +28,7 @@ class WebhookLog(Base):
         index=True,
     )
     event_id: Mapped[str] = mapped_column(String(64), nullable=False)
-    event: Mapped[str] = mapped_column(String(32), nullable=False)
+    event: Mapped[str] = mapped_column(String(64), nullable=False)
     attempt: Mapped[int] = mapped_column(Integer, nullable=False)
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     response_excerpt: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import ColumnElement, and_, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.kit.repository import ScopedRepository
@@ -22,17 +22,31 @@ def forget_endpoints() -> None:
 
 
 class EndpointRepository(ScopedRepository[WebhookEndpoint]):
+    """A workspace's endpoints of one ``kind`` (``xobito``: our events; ``meta``: Meta
+    webhook forwards)."""
+
     model = WebhookEndpoint
 
+    def __init__(self, session: AsyncSession, workspace_id: int, kind: str = "xobito") -> None:
+        super().__init__(session, workspace_id)
+        self.kind = kind
+
+    def scope(self) -> ColumnElement[bool]:
+        return and_(
+            WebhookEndpoint.workspace_id == self.workspace_id, WebhookEndpoint.kind == self.kind
+        )
+
     async def subscribed(self, topic: str) -> list[int]:
-        """Ids of the enabled endpoints whose selection includes ``topic``.
+        """Ids of the enabled endpoints (of any kind: their topics never overlap) whose
+        selection includes ``topic``.
 
         Every change asks this, so the workspace's enabled endpoints are cached per process
         like tokens; endpoint changes in this process clear the cache at once.
         """
         async def load() -> list[tuple[int, frozenset[str]]]:
             stmt = select(WebhookEndpoint.id, WebhookEndpoint.events).where(
-                self.scope(), WebhookEndpoint.enabled.is_(True)
+                WebhookEndpoint.workspace_id == self.workspace_id,
+                WebhookEndpoint.enabled.is_(True),
             )
             return [(row.id, frozenset(row.events)) for row in await self.session.execute(stmt)]
 
@@ -59,6 +73,13 @@ class EndpointRepository(ScopedRepository[WebhookEndpoint]):
 class EventRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def existing(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of these event ids are in the outbox already."""
+        if not event_ids:
+            return set()
+        stmt = select(WebhookEvent.event_id).where(WebhookEvent.event_id.in_(list(event_ids)))
+        return set((await self.session.execute(stmt)).scalars().all())
 
     async def add_many(
         self, records: Sequence[tuple[dict[str, Any], Sequence[int]]], now: datetime

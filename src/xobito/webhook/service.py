@@ -15,6 +15,7 @@ from xobito.kit.time import utcnow
 from xobito.kit.validation import require
 from xobito.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookLog
 from xobito.webhook.events import emit
+from xobito.webhook.forward_schemas import ForwardCreate, ForwardUpdate
 from xobito.webhook.repository import EndpointRepository, forget_endpoints
 from xobito.webhook.schemas import EVENT_NAMES, EndpointCreate, EndpointUpdate, new_secret
 from xobito.webhook.urls import BLOCKED_MESSAGE, literal_host_allowed
@@ -23,11 +24,38 @@ NOT_FOUND = "Webhook not found"
 
 
 class WebhookService:
+    """A workspace's endpoints of one kind; ``ForwardService`` (Meta webhook forwards) is
+    this with other bodies, topics and test events."""
+
+    kind = "xobito"
+    not_found = NOT_FOUND
+    create_body: type[EndpointCreate | ForwardCreate] = EndpointCreate
+    update_body: type[EndpointUpdate | ForwardUpdate] = EndpointUpdate
+
     def __init__(self, session: AsyncSession, workspace_id: int, settings: Settings) -> None:
         self.session = session
         self.workspace_id = workspace_id
         self.settings = settings
-        self.repo = EndpointRepository(session, workspace_id)
+        self.repo = EndpointRepository(session, workspace_id, self.kind)
+
+    def topics(self, data: Any) -> list[str] | None:
+        """What the endpoint subscribes to, from a create or update body (None: not given)."""
+        return list(dict.fromkeys(data.events)) if data.events is not None else None
+
+    def all_topics(self) -> list[str]:
+        return list(EVENT_NAMES)
+
+    def test_body(self, endpoint: WebhookEndpoint) -> dict[str, Any]:
+        return {
+            "event": "webhook.test",
+            "model": "WebhookEndpoint",
+            "data": {
+                "id": endpoint.id,
+                "tenant_id": self.workspace_id,
+                "message": "This is a test event from Xobito.",
+            },
+            "timestamp": utcnow().replace(microsecond=0).isoformat(),
+        }
 
     def _check_url(self, url: str) -> None:
         if not self.settings.webhook_allow_private_urls and not literal_host_allowed(url):
@@ -36,14 +64,15 @@ class WebhookService:
     async def create(self, raw: Any) -> tuple[WebhookEndpoint, str]:
         """Returns the endpoint and its secret, which is shown only this once."""
         forget_endpoints()
-        data = require(EndpointCreate, raw)
+        data = require(self.create_body, raw)
         self._check_url(str(data.url))
         secret = new_secret()
         endpoint = WebhookEndpoint(
+            kind=self.kind,
             url=str(data.url),
             secret=secret,
             enabled=True if data.enabled is None else data.enabled,
-            events=list(dict.fromkeys(data.events or EVENT_NAMES)),
+            events=self.topics(data) or self.all_topics(),
         )
         return await self.repo.add(endpoint), secret
 
@@ -53,18 +82,19 @@ class WebhookService:
     async def get(self, endpoint_id: int) -> WebhookEndpoint:
         endpoint = await self.repo.get(endpoint_id)
         if endpoint is None:
-            raise NotFound(NOT_FOUND)
+            raise NotFound(self.not_found)
         return endpoint
 
     async def update(self, endpoint_id: int, raw: Any) -> WebhookEndpoint:
         forget_endpoints()
         endpoint = await self.get(endpoint_id)
-        data = require(EndpointUpdate, raw)
+        data = require(self.update_body, raw)
         if data.url is not None:
             self._check_url(str(data.url))
             endpoint.url = str(data.url)
-        if data.events is not None:
-            endpoint.events = list(dict.fromkeys(data.events))
+        topics = self.topics(data)
+        if topics is not None:
+            endpoint.events = topics
         if data.enabled is not None:
             endpoint.enabled = data.enabled
             if data.enabled:  # re-enabling clears the reason and the failure streak
@@ -91,16 +121,7 @@ class WebhookService:
 
     async def test(self, endpoint_id: int) -> str:
         endpoint = await self.get(endpoint_id)
-        body = {
-            "event": "webhook.test",
-            "model": "WebhookEndpoint",
-            "data": {
-                "id": endpoint.id,
-                "tenant_id": self.workspace_id,
-                "message": "This is a test event from Xobito.",
-            },
-            "timestamp": utcnow().replace(microsecond=0).isoformat(),
-        }
+        body = self.test_body(endpoint)
         event_id = await emit(
             self.session,
             self.workspace_id,
