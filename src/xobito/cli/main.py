@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from xobito.cli import demo, doctor, messaging, token, webhook, workspace
+from xobito.cli import contact, demo, doctor, messaging, token, webhook, workspace
 from xobito.config import get_settings
 
 app = typer.Typer(
@@ -18,6 +18,7 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(workspace.app, name="workspace")
 app.add_typer(token.app, name="token")
+app.add_typer(contact.app, name="contact")
 app.add_typer(webhook.app, name="webhook")
 app.add_typer(messaging.whatsapp_app, name="whatsapp")
 app.add_typer(messaging.template_app, name="template")

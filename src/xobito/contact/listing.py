@@ -86,7 +86,7 @@ _CONDITIONS: dict[str, Callable[[], ColumnElement[bool]]] = {
 }
 
 
-def _conditions(keys: frozenset[str]) -> list[ColumnElement[bool]]:
+def conditions(keys: frozenset[str]) -> list[ColumnElement[bool]]:
     return [
         Contact.workspace_id == bindparam("workspace_id"),
         *(_CONDITIONS[k]() for k in sorted(keys)),
@@ -96,7 +96,7 @@ def _conditions(keys: frozenset[str]) -> list[ColumnElement[bool]]:
 def _page_cte(keys: frozenset[str]) -> Any:
     return (
         select(TABLE)
-        .where(*_conditions(keys))
+        .where(*conditions(keys))
         .order_by(Contact.id)
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
@@ -105,7 +105,7 @@ def _page_cte(keys: frozenset[str]) -> Any:
 
 
 def _total(keys: frozenset[str]) -> Any:
-    return select(func.count()).select_from(TABLE).where(*_conditions(keys)).scalar_subquery()
+    return select(func.count()).select_from(TABLE).where(*conditions(keys)).scalar_subquery()
 
 
 @lru_cache(maxsize=64)
@@ -124,7 +124,7 @@ def rows_statement(keys: frozenset[str]) -> Select[Any]:
 
 @lru_cache(maxsize=64)
 def count_statement(keys: frozenset[str]) -> Select[Any]:
-    return select(func.count()).select_from(TABLE).where(*_conditions(keys))
+    return select(func.count()).select_from(TABLE).where(*conditions(keys))
 
 
 def _pg_record(page: Any) -> Any:

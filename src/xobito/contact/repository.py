@@ -107,3 +107,36 @@ class ContactRepository(ScopedRepository[Contact]):
         stmt = self.select().where(Contact.phone.in_(list(phones)))
         found: Sequence[Contact] = (await self.session.execute(stmt)).scalars().all()
         return {c.phone: c for c in found}
+
+    async def phones_taken(self, phones: Collection[str]) -> set[str]:
+        """Which of these phones a contact of the workspace already has."""
+        if not phones:
+            return set()
+        stmt = select(Contact.phone).where(self.scope(), Contact.phone.in_(list(phones)))
+        return set((await self.session.execute(stmt)).scalars().all())
+
+    async def emails_taken(self, emails: Collection[str]) -> set[str]:
+        """Which of these emails (compared lower-cased, as the unique index does) a contact
+        of the workspace already has; returned lower-cased."""
+        if not emails:
+            return set()
+        lowered = list({e.lower() for e in emails})
+        stmt = select(func.lower(Contact.email)).where(
+            self.scope(), func.lower(Contact.email).in_(lowered)
+        )
+        return set((await self.session.execute(stmt)).scalars().all())
+
+    async def insert_many(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """New contacts (column values, ``workspace_id`` added), their ids in order."""
+        if not rows:
+            return []
+        stmt = insert(Contact).returning(Contact.id, sort_by_parameter_order=True)
+        values = [{**r, "workspace_id": self.workspace_id} for r in rows]
+        return list((await self.session.execute(stmt, values)).scalars().all())
+
+    async def add_memberships(self, pairs: Sequence[tuple[int, int]]) -> None:
+        """``(contact_id, group_id)`` rows for contacts that have none yet."""
+        if pairs:
+            await self.session.execute(
+                insert(ContactGroup), [{"contact_id": c, "group_id": g} for c, g in pairs]
+            )

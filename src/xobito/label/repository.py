@@ -49,15 +49,20 @@ class GroupRepository(ScopedRepository[Group]):
         for it and skips the name, and the next SELECT (a new snapshot under READ COMMITTED)
         sees it.
         """
+        found = await self.ensure_named(names)
+        # (A name can only be absent if its group was deleted meanwhile: left out.)
+        return sorted({found[n] for n in names if n in found})
+
+    async def ensure_named(self, names: Sequence[str]) -> dict[str, int]:
+        """``ensure``, answering each name's id."""
         if not names:
-            return []
+            return {}
         found = await self._ids_by_name(names)
         missing = [n for n in names if n not in found]
         if missing:
             await self._insert(missing)
             found.update(await self._ids_by_name(missing))
-        # (A name can only be absent if its group was deleted meanwhile: left out.)
-        return sorted({found[n] for n in names if n in found})
+        return found
 
     async def _ids_by_name(self, names: Sequence[str]) -> dict[str, int]:
         rows = value_rows(dialect_of(self.session), names)

@@ -7,7 +7,7 @@ a rolled-back change has none. Workspaces with no subscribed endpoint write noth
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -80,6 +80,49 @@ async def emit_crud(
         "timestamp": _timestamp(utcnow()),
     }
     await emit(session, workspace_id, f"{resource}.{action}", action, body)
+
+
+async def emit_crud_many(
+    session: AsyncSession,
+    workspace_id: int,
+    resource: str,
+    action: str,
+    records: Iterable[dict[str, Any]],
+) -> int:
+    """``emit_crud`` for many records of one resource and action (a bulk import): one event
+    per record, as the API would emit one by one, written with one INSERT for the events and
+    one for their deliveries. ``records`` is only iterated when an endpoint listens. Returns
+    how many events were written.
+    """
+    topic = f"{resource}.{action}"
+    endpoints = await EndpointRepository(session, workspace_id).subscribed(topic)
+    if not endpoints:
+        return 0
+    timestamp = _timestamp(utcnow())
+    events = [
+        (
+            {
+                "workspace_id": workspace_id,
+                "event_id": new_event_id(),
+                "event": action,
+                "topic": topic,
+                "body": orjson.dumps(
+                    {
+                        "event": action,
+                        "model": MODELS[resource],
+                        "data": {"id": record["id"], "attributes": record, "relations": {}},
+                        "original": None,
+                        "timestamp": timestamp,
+                    }
+                ),
+            },
+            endpoints,
+        )
+        for record in records
+    ]
+    if events:
+        await EventRepository(session).add_many(events, utcnow())
+    return len(events)
 
 
 class MessageFacts(Protocol):

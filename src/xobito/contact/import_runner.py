@@ -1,0 +1,119 @@
+"""Driving a contacts import: batches of records, one transaction each, with progress.
+
+Used by ``xobito contact import`` and by the import job (``contact.tasks``). Each batch is
+judged and written by ``ContactImporter`` and committed here, with its errors handed to the
+caller: a row is either imported whole (contact, groups, webhook event) or reported. Memory
+stays constant: one batch of records at a time, errors passed on, never collected.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from itertools import islice
+from typing import TextIO
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from xobito.contact.csv_rows import CsvSource, Start
+from xobito.contact.importing import ContactImporter, RowError
+from xobito.workspace.schemas import WorkspaceInfo
+
+BATCH_SIZE = 1000
+ERROR_HEADER = ("line", "field", "message")
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProgress:
+    """Where an import stands: records read (``rows_done`` of ``rows_total`` when known),
+    contacts imported, records refused, and where the next batch starts (``None``: done)."""
+
+    rows_done: int = 0
+    rows_total: int | None = None
+    imported: int = 0
+    failed: int = 0
+    resume_at: Start | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.resume_at is None
+
+
+Callback = Callable[[ImportProgress, list[RowError]], Awaitable[None]]
+
+
+async def import_batch(
+    session: AsyncSession,
+    importer: ContactImporter,
+    source: CsvSource,
+    progress: ImportProgress,
+    batch_size: int = BATCH_SIZE,
+) -> tuple[ImportProgress, list[RowError]]:
+    """One batch from ``progress.resume_at`` in the caller's transaction: the progress
+    after it (``resume_at`` is ``None`` once the file is done) and its errors."""
+    start = progress.resume_at or source.first
+    batch = list(islice(source.records(start), batch_size + 1))
+    more = len(batch) > batch_size
+    batch = batch[:batch_size]
+    result = await importer.write(session, batch)
+    resume = batch[-1].after if more else None
+    return (
+        replace(
+            progress,
+            rows_done=progress.rows_done + len(batch),
+            imported=progress.imported + result.imported,
+            failed=progress.failed + len({e.line for e in result.errors}),
+            resume_at=resume,
+        ),
+        result.errors,
+    )
+
+
+async def run_import(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    workspace: WorkspaceInfo,
+    source: CsvSource,
+    *,
+    total: int | None = None,
+    batch_size: int = BATCH_SIZE,
+    after_batch: Callback | None = None,
+) -> ImportProgress:
+    """The whole file, a transaction per batch; ``after_batch`` hears of each commit."""
+    importer = ContactImporter(workspace)
+    progress = ImportProgress(rows_total=total, resume_at=source.first)
+    while progress.resume_at is not None:
+        async with sessionmaker() as session:
+            progress, errors = await import_batch(session, importer, source, progress, batch_size)
+            await session.commit()
+        if after_batch is not None:
+            await after_batch(progress, errors)
+    return progress
+
+
+class ErrorReport:
+    """The per-row error report as CSV (``line,field,message``; ``field`` is empty when the
+    row as a whole was refused), written as errors arrive."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.writer = csv.writer(stream, lineterminator="\n")
+        self.writer.writerow(ERROR_HEADER)
+        self.rows = 0
+
+    def add(self, errors: Iterable[RowError]) -> None:
+        for e in errors:
+            self.writer.writerow((e.line, e.field or "", e.message))
+            self.rows += 1
+
+
+def error_report_lines(errors: Iterable[RowError]) -> Iterator[str]:
+    """The same report as text chunks (for a streamed download)."""
+    buffer = io.StringIO()
+    report = ErrorReport(buffer)
+    yield buffer.getvalue()
+    for e in errors:
+        buffer.seek(0)
+        buffer.truncate()
+        report.add([e])
+        yield buffer.getvalue()

@@ -1,0 +1,248 @@
+"""Bulk import of contacts, with the API's rules and messages (spec §5).
+
+Every record is judged as if it were its own ``POST /contacts``, in file order: the same
+validation messages (keyed by field, as in a 422), phone and email uniqueness against the
+workspace *and* the rows imported before it, sources and statuses of this workspace, the
+plan limit (``max_contacts``), groups created when missing, and one ``contacts.created``
+webhook per contact. A record that passes becomes a contact with its groups; one that fails
+is reported by line, field and message, and nothing of it is written.
+
+``ContactImporter.write`` handles one batch in the caller's transaction and never commits;
+whoever drives the import (``contact.import_runner``, the CLI, a worker job) commits once
+per batch, so a batch is all there or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xobito.contact.csv_rows import CsvSource, Record
+from xobito.contact.repository import ContactRepository
+from xobito.contact.schemas import (
+    COLUMNS,
+    INT32_MAX,
+    INT32_MIN,
+    ContactCreate,
+    contact_record,
+    group_names,
+)
+from xobito.contact.service import INVALID, PLAN_LIMIT, TAKEN
+from xobito.kit.time import utcnow
+from xobito.kit.validation import Errors, merge, parse
+from xobito.label.repository import GroupRepository, SourceRepository, StatusRepository
+from xobito.webhook.events import emit_crud_many
+from xobito.workspace.schemas import WorkspaceInfo
+
+# A concurrent writer can take a phone or email, or delete a status, between the checks
+# and the INSERT; the batch is judged again (it then sees that writer's rows).
+ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One reason a record was not imported: its line, the field (``None``: the row as a
+    whole) and the API's message."""
+
+    line: int
+    field: str | None
+    message: str
+
+
+@dataclass(slots=True)
+class Judged:
+    """A record with the API's verdict on it."""
+
+    record: Record
+    data: ContactCreate | None
+    parsed: Errors = field(default_factory=dict)  # validation's errors (no database rules)
+    values: dict[str, Any] = field(default_factory=dict)  # the fields that passed
+    errors: Errors = field(default_factory=dict)  # all the field errors
+    problem: str | None = None  # the row as a whole: unreadable, or over the plan limit
+
+    @property
+    def accepted(self) -> bool:
+        return self.data is not None and not self.errors and self.problem is None
+
+    def row_errors(self) -> list[RowError]:
+        line = self.record.line
+        found = [RowError(line, f, m) for f, messages in self.errors.items() for m in messages]
+        if self.problem is not None:
+            found.append(RowError(line, None, self.problem))
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    imported: int
+    errors: list[RowError]
+
+
+class ContactImporter:
+    """Judges and writes batches of records for one workspace. Keeps the ids of the groups
+    it has seen, so later batches name them without a query."""
+
+    def __init__(self, workspace: WorkspaceInfo) -> None:
+        self.workspace = workspace
+        self._group_ids: dict[str, int] = {}
+
+    async def judge(self, session: AsyncSession, records: Sequence[Record]) -> list[Judged]:
+        """The API's verdict on each record against the database as it is now, writing
+        nothing (a preview)."""
+        judged = [_parse(r) for r in records]
+        await self._database_rules(session, judged, await self._room(session))
+        return judged
+
+    async def write(self, session: AsyncSession, records: Sequence[Record]) -> BatchResult:
+        """Import the records that pass; report the others."""
+        judged = [_parse(r) for r in records]
+        for attempt in range(ATTEMPTS):
+            await self._database_rules(session, judged, await self._room(session))
+            accepted = [j for j in judged if j.accepted]
+            try:
+                async with session.begin_nested():
+                    await self._store(session, accepted)
+                break
+            except IntegrityError:
+                self._group_ids.clear()
+                if attempt == ATTEMPTS - 1:
+                    raise
+        errors = [e for j in judged for e in j.row_errors()]
+        return BatchResult(len(accepted), errors)
+
+    async def _room(self, session: AsyncSession) -> int | None:
+        """How many contacts the plan still allows (``None``: no limit)."""
+        limit = self.workspace.max_contacts
+        if limit is None:
+            return None
+        return max(0, limit - await ContactRepository(session, self.workspace.id).count())
+
+    async def _database_rules(
+        self, session: AsyncSession, judged: list[Judged], room: int | None
+    ) -> None:
+        """Uniqueness, references and the plan limit, judged in file order: a record sees
+        the records accepted before it as if they were stored already."""
+        ws = self.workspace.id
+        contacts = ContactRepository(session, ws)
+        phones = {j.values["phone"] for j in judged if j.values.get("phone")}
+        emails = {j.values["email"] for j in judged if j.values.get("email")}
+        taken_phones = await contacts.phones_taken(phones)
+        taken_emails = await contacts.emails_taken(emails)
+        statuses = await _existing(StatusRepository(session, ws), judged, "status_id")
+        sources = await _existing(SourceRepository(session, ws), judged, "source_id")
+        for j in judged:
+            j.errors, j.problem = j.parsed, j.record.problem
+            if j.problem is not None:
+                continue
+            extra: Errors = {}
+            phone, email = j.values.get("phone"), j.values.get("email")
+            if phone is not None and phone in taken_phones:
+                extra["phone"] = [TAKEN.format(attr="phone")]
+            if email is not None and email.lower() in taken_emails:
+                extra["email"] = [TAKEN.format(attr="email")]
+            for key, existing in (("source_id", sources), ("status_id", statuses)):
+                value = j.values.get(key)
+                if value is not None and value not in existing:
+                    extra[key] = [INVALID.format(attr=key.replace("_", " "))]
+            if extra:
+                j.errors = merge(ContactCreate, j.errors, extra)
+            if not j.accepted:
+                continue
+            if room is not None:
+                if room == 0:
+                    j.problem = PLAN_LIMIT
+                    continue
+                room -= 1
+            taken_phones.add(str(phone))
+            if email is not None:
+                taken_emails.add(email.lower())
+
+    async def _store(self, session: AsyncSession, accepted: list[Judged]) -> None:
+        if not accepted:
+            return
+        ws = self.workspace.id
+        now = utcnow()
+        rows: list[dict[str, Any]] = []
+        for j in accepted:
+            assert j.data is not None
+            row = {k: getattr(j.data, k) for k in COLUMNS}
+            row.update(is_enabled=True, is_opted_out=False, created_at=now, updated_at=now)
+            rows.append(row)
+        ids = await ContactRepository(session, ws).insert_many(rows)
+        names = [group_names(j.data.groups if j.data else None) for j in accepted]
+        missing = sorted({n for each in names for n in each} - self._group_ids.keys())
+        found = await GroupRepository(session, ws).ensure_named(missing)
+        known = {**self._group_ids, **found}
+        memberships = [sorted({known[n] for n in each}) for each in names]
+        await ContactRepository(session, ws).add_memberships(
+            [(cid, gid) for cid, gids in zip(ids, memberships, strict=True) for gid in gids]
+        )
+
+        def records() -> Iterator[dict[str, Any]]:
+            for cid, row, gids in zip(ids, rows, memberships, strict=True):
+                stored = SimpleNamespace(**row, id=cid, workspace_id=ws, opted_out_at=None)
+                yield contact_record(stored, gids)  # type: ignore[arg-type]
+
+        await emit_crud_many(session, ws, "contacts", "created", records())
+        self._group_ids = known
+
+
+def _parse(record: Record) -> Judged:
+    if record.problem is not None:
+        return Judged(record, None)
+    data, errors, values = parse(ContactCreate, record.values)
+    return Judged(record, data, errors, values)
+
+
+async def _existing(repo: Any, judged: list[Judged], key: str) -> set[int]:
+    wanted = {
+        v for j in judged if isinstance(v := j.values.get(key), int) and INT32_MIN <= v <= INT32_MAX
+    }
+    return set(await repo.existing_ids(sorted(wanted))) if wanted else set()
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewRow:
+    line: int
+    values: dict[str, Any]  # the record's cells, by field, as read
+    errors: list[RowError]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What an import of the file would do with its first rows, before anything is
+    written: the header, which column fills which field, the columns left out, required
+    fields no column fills, and each first row's verdict."""
+
+    header: list[str]
+    columns: dict[str, str]
+    unmapped: list[str]
+    missing_required: list[str]
+    rows: list[PreviewRow]
+
+
+async def preview(
+    session: AsyncSession, workspace: WorkspaceInfo, source: CsvSource, rows: int = 20
+) -> Preview:
+    records: list[Record] = []
+    for record in source.records():
+        records.append(record)
+        if len(records) >= rows:
+            break
+    judged = await ContactImporter(workspace).judge(session, records)
+    return Preview(
+        header=source.header,
+        columns={source.header[i]: f for i, f in source.columns.items()},
+        unmapped=source.unmapped(),
+        missing_required=source.missing_required(),
+        rows=[PreviewRow(j.record.line, j.record.values, j.row_errors()) for j in judged],
+    )
