@@ -38,9 +38,11 @@ class Cli:
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
         self.runner = CliRunner()
+        self.env: dict[str, str | None] = {}  # more settings for the commands
 
     def __call__(self, *args: str) -> Result:
         env = {"XOBITO_DATABASE_URL": self.database_url, "COLUMNS": "200", "XOBITO_ENV": None}
+        env.update(self.env)
         get_settings.cache_clear()
         try:
             return self.runner.invoke(app, list(args), env=env)  # type: ignore[arg-type]
@@ -103,6 +105,17 @@ async def test_bad_input_and_unknown_ids_exit_1_with_the_message(
         assert "Webhook not found" in await cli.fails("webhook", *args)
     assert "Webhook event not found" in await cli.fails("webhook", "redeliver", sub, "evt_x")
     assert "Workspace not found" in await cli.fails("webhook", "list", "nobody")
+
+
+async def test_internal_urls_are_refused_when_private_urls_are_not_allowed(
+    cli: Cli, factory: Factory
+) -> None:
+    sub = (await factory.tenant()).workspace.subdomain
+    cli.env["XOBITO_WEBHOOK_ALLOW_PRIVATE_URLS"] = "false"
+    for url in ("http://127.1/x", "http://0x7f000001/x", "http://localhost./x"):
+        out = await cli.fails("webhook", "add", sub, url)
+        assert "url: The url resolves to an address that is not allowed." in out
+    assert await cli.json("webhook", "list", sub) == []
 
 
 async def test_test_event_logs_redeliver_and_rotation(

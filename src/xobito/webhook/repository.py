@@ -43,6 +43,7 @@ class EndpointRepository(ScopedRepository[WebhookEndpoint]):
         Every change asks this, so the workspace's enabled endpoints are cached per process
         like tokens; endpoint changes in this process clear the cache at once.
         """
+
         async def load() -> list[tuple[int, frozenset[str]]]:
             stmt = select(WebhookEndpoint.id, WebhookEndpoint.events).where(
                 WebhookEndpoint.workspace_id == self.workspace_id,

@@ -18,7 +18,7 @@ from xobito.webhook.events import emit
 from xobito.webhook.forward_schemas import ForwardCreate, ForwardUpdate
 from xobito.webhook.repository import EndpointRepository, forget_endpoints
 from xobito.webhook.schemas import EVENT_NAMES, EndpointCreate, EndpointUpdate, new_secret
-from xobito.webhook.urls import BLOCKED_MESSAGE, literal_host_allowed
+from xobito.webhook.urls import BLOCKED_MESSAGE, url_allowed
 
 NOT_FOUND = "Webhook not found"
 
@@ -57,15 +57,15 @@ class WebhookService:
             "timestamp": utcnow().replace(microsecond=0).isoformat(),
         }
 
-    def _check_url(self, url: str) -> None:
-        if not self.settings.webhook_allow_private_urls and not literal_host_allowed(url):
+    async def _check_url(self, url: str) -> None:
+        if not self.settings.webhook_allow_private_urls and not await url_allowed(url):
             raise ValidationFailed({"url": [BLOCKED_MESSAGE]})
 
     async def create(self, raw: Any) -> tuple[WebhookEndpoint, str]:
         """Returns the endpoint and its secret, which is shown only this once."""
         forget_endpoints()
         data = require(self.create_body, raw)
-        self._check_url(str(data.url))
+        await self._check_url(str(data.url))
         secret = new_secret()
         endpoint = WebhookEndpoint(
             kind=self.kind,
@@ -90,7 +90,7 @@ class WebhookService:
         endpoint = await self.get(endpoint_id)
         data = require(self.update_body, raw)
         if data.url is not None:
-            self._check_url(str(data.url))
+            await self._check_url(str(data.url))
             endpoint.url = str(data.url)
         topics = self.topics(data)
         if topics is not None:
