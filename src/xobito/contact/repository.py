@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
 
 from sqlalchemy import Row, delete, func, insert, literal, select
 
 from xobito.contact import listing
+from xobito.contact.audience import Audience, audience_batches
 from xobito.kit.repository import ScopedRepository
 from xobito.kit.sql import dialect_of, value_rows
 from xobito.models import Contact, ContactGroup
@@ -140,3 +141,16 @@ class ContactRepository(ScopedRepository[Contact]):
             await self.session.execute(
                 insert(ContactGroup), [{"contact_id": c, "group_id": g} for c, g in pairs]
             )
+
+    def audience(
+        self, audience: Audience, *, batch_size: int = 1000, after_id: int = 0, **options: Any
+    ) -> AsyncIterator[list[Row[Any]]]:
+        """The audience's contacts in keyset batches (``contact.audience``)."""
+        return audience_batches(
+            self.session,
+            self.workspace_id,
+            audience,
+            batch_size=batch_size,
+            after_id=after_id,
+            **options,
+        )
