@@ -91,20 +91,27 @@ class Sends:
         with seed.database("postgres", self.work) as db:
             ws = asyncio.run(prepare(db.url))
             headers = {"Authorization": f"Bearer {ws.token}"}
-            with (
-                fake_graph(self.args.latency[0], self.work) as fake,
-                app_server(server_env(db, fake.base_url), self.work) as srv,
-            ):
-                load = Load(srv, fake, db.pg_database)
-                for latency in self.args.latency:
-                    fake.set_latency(latency)
-                    for route, path in (("send", SEND_PATH), ("passthrough", PASS_PATH)):
-                        m = self.measure(load, db.url, route, path, latency, headers)
-                        print(row(m), flush=True)
-                        results.append(m)
-                if self.args.profile:
-                    fake.set_latency(0)
-                    profile = self.profile(srv, headers)
+            with fake_graph(self.args.latency[0], self.work) as fake:
+                # One server per pool size, one after the other (never two pools at once:
+                # the database allows 100 connections); the pass-through runs on the first.
+                for i, pool in enumerate(self.args.pools or [None]):
+                    env = server_env(db, fake.base_url)
+                    if pool is not None:
+                        env["XOBITO_DB_POOL_SIZE"] = str(pool)
+                    with app_server(env, self.work) as srv:
+                        load = Load(srv, fake, db.pg_database)
+                        routes = [("send", SEND_PATH)] + ([("passthrough", PASS_PATH)] * (i == 0))
+                        for latency in self.args.latency:
+                            fake.set_latency(latency)
+                            for route, path in routes:
+                                m = self.measure(load, db.url, route, path, latency, headers)
+                                if pool is not None and route == "send":
+                                    m.route += f" (pool {pool})"
+                                print(row(m), flush=True)
+                                results.append(m)
+                        if self.args.profile and i == 0:
+                            fake.set_latency(0)
+                            profile = self.profile(srv, headers)
             if self.args.variants:
                 results += self.variants(db, headers)
         return results, profile
@@ -274,8 +281,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="scheduling priority of every bench process (negative needs root): on a machine "
         "busy with other work, e.g. -10 gives the bench the cores it needs",
     )
+    p.add_argument(
+        "--pools",
+        default="",
+        help="sends: measure with each of these PostgreSQL pool sizes (XOBITO_DB_POOL_SIZE, "
+        "comma-separated; one server each, one after the other); default: the settings' default",
+    )
     p.add_argument("--json", type=Path, help="also write the results here")
     args = p.parse_args(argv)
+    args.pools = [int(v) for v in args.pools.split(",") if v]
     args.latency = [float(v) for v in args.latency.split(",") if v]
     args.variants = [v for v in args.variants.split(",") if v]
     return args

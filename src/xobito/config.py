@@ -55,14 +55,17 @@ class Settings(BaseSettings):
     webhook_secret_overlap_hours: float = 24.0
     # Loopback/private/link-local destinations: refused in production unless allowed here.
     webhook_allow_private_urls: bool | None = None
-    # PostgreSQL connections per process. No overflow by default: SQLAlchemy closes an
+    # PostgreSQL connections per process. 20 fits a stock PostgreSQL (max_connections 100,
+    # 3 reserved) with the README's layout, 4 API processes and one worker (4 x 20 + 6),
+    # and leaves 10 for psql, migrations and monitoring: ``kit.db_capacity`` has the rule and
+    # ``xobito serve`` checks it at start-up. No overflow by default: SQLAlchemy closes an
     # overflow connection whenever it comes back to a full pool, so under a steady load they
     # are opened and closed all the time (measured at 600 concurrent sends: a new connection,
     # with its statements prepared again, every ~17 sends).
-    db_pool_size: int = Field(50, ge=2)  # the send path keeps up to half (at least one)
+    db_pool_size: int = Field(20, ge=2)  # the send path keeps up to half (at least one)
     db_max_overflow: int = 0
     # Of those, how many the send path's statements may keep for themselves (kit.db
-    # DriverConnections; at most half the pool).
+    # DriverConnections; at most half the pool, so 10 by default).
     db_hot_connections: int = 16
     db_echo: bool = False
 

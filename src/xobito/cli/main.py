@@ -35,8 +35,27 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
 ) -> None:
     """Serve the HTTP API (uvicorn with uvloop and httptools)."""
+    import asyncio
+
+    import structlog
     import uvicorn
 
+    from xobito.kit.db_capacity import serve_check
+    from xobito.kit.logging import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings)
+    # The documented layout: these processes plus one ``xobito worker`` (unless in-process).
+    warning = asyncio.run(
+        serve_check(
+            settings.database_url,
+            processes=workers,
+            per_process=settings.db_pool_size + settings.db_max_overflow,
+            workers=0 if settings.worker_in_process else 1,
+        )
+    )
+    if warning is not None:
+        structlog.get_logger("xobito.serve").warning("db_pool_too_large", detail=warning)
     uvicorn.run(
         "xobito.app:create_app",
         factory=True,
@@ -47,7 +66,7 @@ def serve(
         http="httptools",
         access_log=False,
         proxy_headers=True,
-        log_level=get_settings().log_level.lower(),
+        log_level=settings.log_level.lower(),
     )
 
 

@@ -163,11 +163,13 @@ def status(
 
 def worker() -> None:
     """Run a worker process: the Meta webhook inbox and deferred jobs (several may run)."""
+    import structlog
     import uvloop
 
     from xobito.jobs.handlers import HANDLERS, process_inbox
     from xobito.jobs.worker import Worker
     from xobito.kit.db import make_engine, make_sessionmaker
+    from xobito.kit.db_capacity import WORKER_MAX_OVERFLOW, WORKER_POOL_SIZE, worker_check
     from xobito.kit.gc import tune_gc
     from xobito.kit.logging import configure_logging
     from xobito.webhook.dispatcher import Dispatcher
@@ -178,7 +180,12 @@ def worker() -> None:
         tune_gc()
 
     async def main() -> None:
-        engine = make_engine(settings.database_url, pool_size=4, max_overflow=2)
+        warning = await worker_check(settings.database_url)
+        if warning is not None:
+            structlog.get_logger("xobito.worker").warning("db_connections_short", detail=warning)
+        engine = make_engine(
+            settings.database_url, pool_size=WORKER_POOL_SIZE, max_overflow=WORKER_MAX_OVERFLOW
+        )
         sessionmaker = make_sessionmaker(engine)
         w = Worker(
             sessionmaker,
