@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.telemetry import TelemetryConfig
 
 from xobito import __version__
+from xobito.api.handlers import LastResort
 from xobito.api.handlers import install as install_handlers
 from xobito.apidocs.router import router as apidocs_router
 from xobito.auth.dependencies import Authenticator
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.webhook_traffic.close()
             for provider in app.state.providers.values():
                 await provider.close()
+            await app.state.idempotency.close()
             await dispose_engine(app.state.engine)
 
     app = FastAPI(
@@ -172,4 +174,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_handlers(app)
     app.add_middleware(CleanQueryMiddleware)
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(LastResort)  # outermost: added last
     return app

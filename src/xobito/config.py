@@ -40,9 +40,11 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = 0.5
     max_json_body_bytes: int = 1024 * 1024
     idempotency_ttl_seconds: int = 24 * 3600
-    # An in-progress idempotency reservation older than this is treated as abandoned
-    # (its process died), so a retry can take it over instead of seeing 409 forever.
-    idempotency_stale_seconds: int = 300
+    # How long an in-progress idempotency reservation holds without renewal (its process
+    # renews it while the request runs): the longest a retry answers 409 for a request whose
+    # process died on another machine or lost the database. A process that exited on the
+    # same machine, or a request that ended, frees its key at once.
+    idempotency_lease_seconds: float = Field(30.0, gt=0)
     # Sandbox: seconds between the simulated sent, delivered and read statuses of a send.
     sandbox_status_delay_seconds: float = 1.0
     # Outbound webhooks (spec §10).

@@ -159,13 +159,14 @@ async def test_a_reserved_key_answers_409(
     client: httpx.AsyncClient, factory: Factory, app: FastAPI, session: AsyncSession
 ) -> None:
     t = await factory.tenant()
-    row_id = await app.state.idempotency.begin(t.token_id, "busy", "0" * 64)
+    held = await app.state.idempotency.begin(t.token_id, "busy", "0" * 64)
     r = await client.post(t.url("/statuses"), json={"name": "Busy"}, headers=keyed(t, "busy"))
     assert r.status_code == 409, r.text
     assert r.json() == IN_PROGRESS
     assert await count(session, Status) == 0
     # Once the in-flight request gives the key back, a retry goes through.
-    await app.state.idempotency.release(row_id)
+    assert await app.state.idempotency.release(held) is None
+    app.state.idempotency.finish(held)
     r = await client.post(t.url("/statuses"), json={"name": "Busy"}, headers=keyed(t, "busy"))
     assert r.status_code == 201, r.text
     assert await count(session, Status) == 1
@@ -197,28 +198,32 @@ async def test_concurrent_requests_with_one_key_do_the_work_once(
     assert await count(session, Source) == 1
 
 
-async def test_an_abandoned_reservation_is_taken_over(
-    client: httpx.AsyncClient, factory: Factory, app: FastAPI, session: AsyncSession
+async def test_a_reservation_from_before_owners_is_taken_over_after_a_lease(
+    client: httpx.AsyncClient, factory: Factory, session: AsyncSession
 ) -> None:
+    """A row reserved by a version without owners: its age stands in for the lease."""
     t = await factory.tenant()
-    stale = app.state.settings.idempotency_stale_seconds
-    row_id = await app.state.idempotency.begin(t.token_id, "dead", "0" * 64)
-    old = utcnow() - timedelta(seconds=stale - 30)
+    lease = timedelta(seconds=30)  # the test settings' default lease
+    row = IdempotencyKey(
+        token_id=t.token_id,
+        key="legacy",
+        request_hash="0" * 64,
+        created_at=utcnow() - lease + timedelta(seconds=5),
+    )
+    session.add(row)
+    await session.commit()
+    r = await client.post(t.url("/statuses"), json={"name": "Alive"}, headers=keyed(t, "legacy"))
+    assert r.status_code == 409, "not yet past the lease"
     await session.execute(
-        update(IdempotencyKey).where(IdempotencyKey.id == row_id).values(created_at=old)
+        update(IdempotencyKey)
+        .where(IdempotencyKey.id == row.id)
+        .values(created_at=utcnow() - lease - timedelta(seconds=1))
     )
     await session.commit()
-    r = await client.post(t.url("/statuses"), json={"name": "Alive"}, headers=keyed(t, "dead"))
-    assert r.status_code == 409, "not yet stale"
-    old = utcnow() - timedelta(seconds=stale + 1)
-    await session.execute(
-        update(IdempotencyKey).where(IdempotencyKey.id == row_id).values(created_at=old)
-    )
-    await session.commit()
-    r = await client.post(t.url("/statuses"), json={"name": "Alive"}, headers=keyed(t, "dead"))
+    r = await client.post(t.url("/statuses"), json={"name": "Alive"}, headers=keyed(t, "legacy"))
     assert r.status_code == 201, r.text
     assert "idempotent-replayed" not in r.headers
-    r = await client.post(t.url("/statuses"), json={"name": "Alive"}, headers=keyed(t, "dead"))
+    r = await client.post(t.url("/statuses"), json={"name": "Alive"}, headers=keyed(t, "legacy"))
     assert r.headers["Idempotent-Replayed"] == "true"
     assert await count(session, Status) == 1
     assert await count(session, IdempotencyKey) == 1

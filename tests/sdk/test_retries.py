@@ -165,11 +165,14 @@ async def test_key_in_progress_is_retried_then_conflict(
 ) -> None:
     t = await factory.tenant()
     # Another request holding this key is still at work (its reservation is committed).
-    await app.state.idempotency.begin(t.token_id, "busy-key", "digest-of-the-other-request")
+    held = await app.state.idempotency.begin(t.token_id, "busy-key", "digest-of-the-other")
     spy = Scripted(asgi)
     client = sdk(t, transport=spy, max_retries=2)
-    with pytest.raises(ConflictError) as caught:
-        await client.groups.create("Busy", idempotency_key="busy-key")
+    try:
+        with pytest.raises(ConflictError) as caught:
+            await client.groups.create("Busy", idempotency_key="busy-key")
+    finally:
+        app.state.idempotency.finish(held)
     assert caught.value.message == "A request with this idempotency key is in progress"
     assert [s.status for s in spy.sent] == [409, 409, 409]
     assert len(client.sleeps.calls) == 2

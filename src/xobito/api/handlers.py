@@ -1,4 +1,5 @@
-"""Every exception becomes the spec's envelope here, and only here."""
+"""Every exception becomes the spec's envelope here, and only here (``LastResort`` for
+whatever gets past the routes)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xobito.api.routing import failure_message, log, rate_headers
 from xobito.kit.errors import ReplayResponse, XobitoError
@@ -56,8 +58,37 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
-    log.error("unhandled_exception", path=request.url.path, error=error_text(exc))
+    log.error("unhandled_exception", path=request.url.path, error=error_text(exc), exc_info=exc)
     return JSONResponse({"status": "error", "message": failure_message(request)}, status_code=500)
+
+
+class LastResort:
+    """Outermost middleware: an exception that got past every route and handler (a plain
+    route, a middleware) is answered with the 500 envelope and one log line, and goes no
+    further. Starlette's own last handler would answer too, then raise it again to the
+    server, which logs it a second time as a traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            request = Request(scope)
+            response = await on_unexpected(request, exc)
+            if not started:  # else the client has a partial answer; the server closes it
+                await response(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:

@@ -3,10 +3,16 @@
 The session is opened before the dependencies run and committed once, after the endpoint
 returned and before the response is sent; anything raised rolls it back. An idempotent
 POST's stored response is written in that same transaction.
+
+No exception leaves a route: an unexpected one, including one raised while committing or
+cleaning up (closing the session, giving back an idempotency key), becomes the spec's 500
+``Failed to <action>`` with one structured log line; a cleanup step that fails after an
+answer the client should see (a 422, a 404) is logged and the answer kept.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -14,12 +20,15 @@ import structlog
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import SessionTransaction
+from sqlalchemy.util import greenlet_spawn
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from xobito.idempotency.service import IdempotencyService
+from xobito.idempotency.service import IdempotencyService, Reservation
 from xobito.kit.errors import ReplayResponse, UnexpectedFailure, XobitoError
+from xobito.kit.logging import error_text
 
 log = structlog.get_logger("xobito.api")
 
@@ -89,43 +98,74 @@ class DatabaseRoute(APIRoute):
                 # 2xx commits; an endpoint may also answer an error it wants kept
                 # (a failed WhatsApp send is stored) by setting request.state.commit.
                 if response.status_code < 400 or getattr(request.state, "commit", False):
-                    row_id = getattr(request.state, "idempotency", None)
-                    if row_id is not None:
-                        await IdempotencyService.complete(
-                            session, row_id, response.status_code, bytes(response.body)
+                    reservation = getattr(request.state, "idempotency", None)
+                    if reservation is not None:
+                        await state.idempotency.complete(
+                            session, reservation, response.status_code, bytes(response.body)
                         )
                     if session.in_transaction():
                         await session.commit()
-                else:
-                    await _end(session)
-                    await _release(request)
-                return rate_headers(request, response)
+                    request.state.idempotency = None  # the answer is stored with the work
             except BaseException as exc:
-                await _end(session)
-                await _release(request)
+                failed = await clean_up(request, session)
                 if isinstance(exc, EXPECTED) or not isinstance(exc, Exception):
+                    log_cleanup(request, failed)
                     raise
-                log.exception("unexpected_failure", path=request.url.path)
-                raise UnexpectedFailure(failure_message(request)) from exc
-            finally:
-                await _end(session)
+                log.error(
+                    "unexpected_failure",
+                    path=request.url.path,
+                    error=error_text(exc),
+                    cleanup_failed=failed or None,
+                    exc_info=exc,
+                )
+                raise UnexpectedFailure(failure_message(request)) from None
+            log_cleanup(request, await clean_up(request, session))
+            return rate_headers(request, response)
 
         return handler
 
 
-async def _end(session: AsyncSession) -> None:
-    """Roll back and give back the connection of a transaction still open (none after a
-    commit): a session only holds a connection inside a transaction."""
-    if session.in_transaction():
-        await session.close()
+async def clean_up(request: Request, session: AsyncSession) -> list[str]:
+    """End a request: roll back what is still open, give back the key of work that was not
+    stored, end its reservation. Every step runs and none raises; returns what failed."""
+    failed: list[str] = []
+    if session.in_transaction():  # none after a commit: a session only holds a connection then
+        transaction = session.sync_session.get_transaction()
+        try:
+            await session.close()
+        except Exception as exc:
+            failed.append(f"close session: {error_text(exc)}")
+            if transaction is not None:
+                await greenlet_spawn(_discard, transaction)
+    service: IdempotencyService = request.app.state.idempotency
+    reservation: Reservation | None = getattr(request.state, "idempotency", None)
+    held: Reservation | None = getattr(request.state, "reservation", None)
+    try:
+        if reservation is not None:
+            request.state.idempotency = None
+            error = await service.release(reservation)
+            if error is not None:
+                failed.append(f"release idempotency key: {error_text(error)}")
+    finally:  # even when cancelled meanwhile: the request is over
+        if held is not None:
+            request.state.reservation = None
+            service.finish(held)
+    return failed
 
 
-async def _release(request: Request) -> None:
-    row_id = getattr(request.state, "idempotency", None)
-    if row_id is not None:
-        request.state.idempotency = None
-        service: IdempotencyService = request.app.state.idempotency
-        await service.release(row_id)
+def _discard(transaction: SessionTransaction) -> None:
+    """A rollback that failed leaves the transaction's connections checked out in an unknown
+    state: invalidate them (the pool opens new ones) and give them back."""
+    for connection, *_ in list(transaction._connections.values()):
+        with contextlib.suppress(Exception):
+            connection.invalidate()
+        with contextlib.suppress(Exception):
+            connection.close()
+
+
+def log_cleanup(request: Request, failed: list[str]) -> None:
+    if failed:
+        log.error("cleanup_failed", path=request.url.path, cleanup_failed=failed)
 
 
 class PlainRoute(APIRoute):
@@ -142,7 +182,9 @@ class PlainRoute(APIRoute):
             except EXPECTED:
                 raise
             except Exception as exc:
-                log.exception("unexpected_failure", path=request.url.path)
-                raise UnexpectedFailure(failure_message(request)) from exc
+                log.error(
+                    "unexpected_failure", path=request.url.path, error=error_text(exc), exc_info=exc
+                )
+                raise UnexpectedFailure(failure_message(request)) from None
 
         return handler

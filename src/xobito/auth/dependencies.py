@@ -137,9 +137,10 @@ def require(ability: str) -> Callable[..., Awaitable[ApiContext]]:
             body = await read_limited(request, limit)
             service: IdempotencyService = app_state.idempotency
             await ctx.session.rollback()  # release the read-only auth transaction (see above)
-            request.state.idempotency = await service.begin(
-                ctx.token.id, key, request_hash(request, body)
-            )
+            reservation = await service.begin(ctx.token.id, key, request_hash(request, body))
+            # ``idempotency``: the answer still to store (or the key to give back); cleared
+            # once stored. ``reservation``: ended by DatabaseRoute however the request ends.
+            request.state.reservation = request.state.idempotency = reservation
         return ctx
 
     dependency.__name__ = f"require_{ability.replace('.', '_')}"

@@ -71,6 +71,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
+    driver = conn.connection.driver_connection
+    if driver is not None and driver.in_transaction:
+        # A COMMIT that failed (the database busy, a deferred constraint) leaves SQLite's
+        # transaction open while SQLAlchemy takes it for ended: end it before the next one,
+        # or every later BEGIN on this, the only, connection fails.
+        conn.exec_driver_sql("ROLLBACK")
     conn.exec_driver_sql("BEGIN")
 
 

@@ -68,5 +68,6 @@ def configure_logging(settings: Settings) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        cache_logger_on_first_use=True,
+        # Tests capture log lines (structlog.testing.capture_logs), which cached loggers miss.
+        cache_logger_on_first_use=settings.env != "testing",
     )

@@ -47,6 +47,33 @@ class RecipientResolver:
             await self._update(contact, given)
         return contact, created
 
+    async def find(self, phone: str, given: ContactIn | None) -> Contact | None:
+        """For a send: the contact for ``phone``, with ``given`` applied; ``None`` when it
+        must be created, which is allowed (plan limit, email): ``create`` does it with the
+        send's outcome, so nothing of it is written unless the send is stored."""
+        contact = await self.contacts.by_phone(phone)
+        if contact is None:
+            await self._check_new(given, enforce_limit=True)
+            return None
+        if given is not None:
+            await self._update(contact, given)
+        return contact
+
+    async def create(self, phone: str, given: ContactIn | None) -> tuple[Contact, bool]:
+        """The contact ``find`` found missing, as a ``lead``; whether it was created now (or
+        concurrently by another request, then found and updated like any other)."""
+        contact, created = await self._create(phone, given, "lead", enforce_limit=False)
+        if not created and given is not None:
+            await self._update(contact, given)
+        return contact, created
+
+    async def _check_new(self, given: ContactIn | None, *, enforce_limit: bool) -> None:
+        limit = self.workspace.max_contacts
+        if enforce_limit and limit is not None and await self.contacts.count() >= limit:
+            raise Forbidden(PLAN_LIMIT)
+        if given and given.email and await self.contacts.taken(Contact.email, given.email):
+            raise ValidationFailed({"contact.email": [EMAIL_TAKEN]})
+
     async def for_inbound(
         self, phone: str, profile_name: str | None, *, looked_up: bool = False
     ) -> tuple[Contact, bool]:

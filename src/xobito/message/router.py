@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from xobito.api.routing import DatabaseRoute
 from xobito.auth.dependencies import Ability, ApiContext
+from xobito.idempotency.service import Reservation
 from xobito.kit.body import json_body
 from xobito.kit.multipart import FilePart, is_multipart, read_form
 from xobito.kit.openapi import MESSAGE_STATUS, SENT_MESSAGE, api_responses, route_doc
@@ -28,10 +29,10 @@ MEDIA_SENT = "Media message sent successfully"
 
 def service(request: Request, ctx: ApiContext, success_message: str) -> MessageService:
     state = request.app.state
-    row_id: int | None = getattr(request.state, "idempotency", None)
+    reservation: Reservation | None = getattr(request.state, "idempotency", None)
     reply = None
-    if row_id is not None:
-        reply = Reply(row_id, lambda outcome: render(outcome, success_message))
+    if reservation is not None:
+        reply = Reply(reservation, lambda outcome: render(outcome, success_message))
     return MessageService(
         ctx.session,
         ctx.workspace,

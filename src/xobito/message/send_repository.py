@@ -24,9 +24,10 @@ from xobito.models import Chat, Contact, Message
 
 @dataclass(frozen=True, slots=True)
 class Recipient:
-    """The contact a send goes to, with its chat (``None`` until one exists)."""
+    """The contact a send goes to, with its chat (``None`` until one exists). A contact the
+    send creates has no id until the send's outcome is stored (``Sender.deliver``)."""
 
-    contact_id: int
+    contact_id: int | None
     phone: str
     is_opted_out: bool
     chat_id: int | None
@@ -75,6 +76,7 @@ class StoredAnswer:
     """The answer to store on an Idempotency-Key reservation (``idempotency_keys`` row)."""
 
     idempotency_id: int
+    owner: str  # the reservation's: a key another request took over is left alone
     status: int
     body: bytes
 
@@ -124,7 +126,7 @@ _EXTRAS = """, e AS (
   FROM unnest($21::text[], $22::text[], $23::timestamptz[]) AS t(kind, payload, run_at)
 ), k AS (
   UPDATE idempotency_keys SET response_status = $25, response_body = $26
-  WHERE id = $24::int
+  WHERE id = $24::int AND owner = $27::text
 )"""
 # Most sends have none (no endpoint listens, not the sandbox, no key): the shorter statement
 # saves the database the empty inserts.
@@ -218,6 +220,7 @@ class SendRepository:
                 answer.idempotency_id if answer else None,
                 answer.status if answer else None,
                 answer.body if answer else None,
+                answer.owner if answer else None,
             )
 
     async def touch_chat(self, chat_id: int, now: datetime) -> None:

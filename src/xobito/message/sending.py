@@ -11,6 +11,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.connection.service import Link
+from xobito.idempotency.service import Reservation
 from xobito.jobs.repository import JobRepository
 from xobito.kit.db import checkpoint
 from xobito.kit.metrics import SENDS
@@ -35,6 +36,8 @@ SENT, FAILED = SENDS.labels("sent"), SENDS.labels("failed")
 # A ready body, or a coroutine building it after uploading media to Meta (inside the send, so
 # an upload Meta refuses is a failed send like any other, and no connection is held meanwhile).
 Payload = dict[str, Any] | Callable[[], Awaitable[dict[str, Any]]]
+# Creates a send's new contact and its chat, once Meta has answered (``MessageService.creator``).
+Creator = Callable[[], Awaitable[Recipient]]
 
 
 @dataclass
@@ -53,7 +56,7 @@ class Reply:
     hot write can store the answer with the message (spec §3: a replay exists exactly when
     the send was stored)."""
 
-    idempotency_id: int
+    reservation: Reservation
     render: Callable[[SendOutcome], tuple[int, bytes]]
 
 
@@ -83,8 +86,13 @@ class Sender:
         payload: Payload,
         kind: str,
         text: str | None,
+        *,
+        create: Creator | None = None,
     ) -> SendOutcome:
-        assert recipient.chat_id is not None
+        """Call Meta, then store the outcome. ``create``: the recipient is a new contact,
+        created only now, in the transaction that stores the message: a send that dies on
+        the way (a crash while Meta answers) leaves no contact and no ``contacts.created``
+        behind, and a retry creates them with its own message."""
         await checkpoint(self.session)  # hold no connection while Meta answers
         error: WhatsAppError | None = None
         body: dict[str, Any] | None = None
@@ -93,6 +101,9 @@ class Sender:
             result = await provider.send_message(link.info, body)
         except WhatsAppError as exc:
             error = exc
+        if create is not None:
+            recipient = await create()
+        assert recipient.chat_id is not None and recipient.contact_id is not None
         now = utcnow()
         message = OutboundMessage(
             workspace_id=self.workspace_id,
@@ -126,14 +137,17 @@ class Sender:
         )
         outcome = SendOutcome(message, record, error)
         if self.sends.on_driver:
-            await self._store_hot(outcome, now, jobs)
+            await self._store_hot(outcome, now, jobs, joined=create is not None)
         else:
             await self._store(message, now, jobs)
         return outcome
 
-    async def _store_hot(self, outcome: SendOutcome, now: datetime, jobs: list[QueuedJob]) -> None:
+    async def _store_hot(
+        self, outcome: SendOutcome, now: datetime, jobs: list[QueuedJob], *, joined: bool
+    ) -> None:
         """PostgreSQL: everything ``_store`` writes, plus the idempotent answer, in one
-        statement."""
+        statement. ``joined``: the session's transaction holds the new contact, and the
+        statement joins it; both are committed here, at once."""
         message = outcome.message
         name, body = message_event(message)
         targets = await EndpointRepository(self.session, self.workspace_id).subscribed(name)
@@ -143,11 +157,16 @@ class Sender:
         answer = None
         if self.reply is not None:
             outcome.stored_reply = self.reply.render(outcome)
-            answer = StoredAnswer(self.reply.idempotency_id, *outcome.stored_reply)
+            reservation = self.reply.reservation
+            answer = StoredAnswer(reservation.id, reservation.owner, *outcome.stored_reply)
         # A cache load above may have begun a (read) transaction: end it, so the write
         # commits on its own and the answer it stores is final (the router relies on it).
-        await checkpoint(self.session)
+        # With a new contact the write joins its transaction, committed right after.
+        if not joined:
+            await checkpoint(self.session)
         await self.sends.record(message, now, event, jobs, answer)
+        if joined:
+            await checkpoint(self.session)
 
     async def _store(self, message: OutboundMessage, now: datetime, jobs: list[QueuedJob]) -> None:
         """The message, its chat's activity, its outbox event and any simulation jobs, in the

@@ -24,7 +24,7 @@ from xobito.message.schemas import (
     send_rules,
 )
 from xobito.message.send_repository import Recipient, SendRepository
-from xobito.message.sending import Reply, Sender, SendOutcome
+from xobito.message.sending import Creator, Reply, Sender, SendOutcome
 from xobito.message.templating import (
     NOT_AVAILABLE,
     build_payload,
@@ -79,30 +79,53 @@ class MessageService:
     async def recipient(
         self, phone: str, given: ContactIn | None, *, care_window: bool = True
     ) -> Recipient:
-        """The reachable contact for ``phone`` (found, or auto-created) with its chat.
+        """The reachable contact for ``phone`` with its chat; or, for a number no contact has,
+        a recipient without ids, whose contact ``created`` writes with the send's outcome.
 
         Without a ``contact`` object to apply, an existing contact and its chat take one
-        query; anything else takes the resolver (create, update, plan limit).
+        query; anything else takes the resolver (update, plan limit, email).
         """
         found = await self.sends.recipient(phone) if given is None else None
         if found is None:
-            contact, created = await self.recipients.resolve(phone, given)
-            chat = await self.chats.for_contact(contact.id)
-            found = Recipient(
-                contact.id,
-                contact.phone,
-                contact.is_opted_out,
-                chat.id if chat else None,
-                chat.last_inbound_at if chat else None,
-                created,
-            )
+            contact = await self.recipients.find(phone, given)
+            if contact is None:
+                found = Recipient(None, phone, False, None, None, created=True)
+            else:
+                chat = await self.chats.for_contact(contact.id)
+                found = Recipient(
+                    contact.id,
+                    contact.phone,
+                    contact.is_opted_out,
+                    chat.id if chat else None,
+                    chat.last_inbound_at if chat else None,
+                )
         ensure_reachable(found)
         if care_window:
             self.check_care_window(found)
-        if found.chat_id is None:
+        if found.chat_id is None and found.contact_id is not None:
             chat = await self.chats.ensure(found.contact_id)
             found = replace(found, chat_id=chat.id)
         return found
+
+    def creator(self, recipient: Recipient, given: ContactIn | None) -> Creator | None:
+        """For a recipient without a contact: what creates it (with its groups, its
+        ``contacts.created`` event and its chat) in the transaction storing the send."""
+        if recipient.contact_id is not None:
+            return None
+
+        async def create() -> Recipient:
+            contact, created = await self.recipients.create(recipient.phone, given)
+            chat = await self.chats.ensure(contact.id)
+            return replace(
+                recipient,
+                contact_id=contact.id,
+                is_opted_out=contact.is_opted_out,
+                chat_id=chat.id,
+                last_inbound_at=chat.last_inbound_at,
+                created=created,
+            )
+
+        return create
 
     def check_care_window(self, recipient: Recipient) -> None:
         if not self.workspace.enforce_care_window:
@@ -143,6 +166,7 @@ class MessageService:
             payload,
             data.message_type,
             data.message_body,
+            create=self.creator(recipient, data.contact),
         )
 
     async def send_media(self, raw: Any, files: dict[str, FilePart] | None = None) -> SendOutcome:
@@ -186,7 +210,13 @@ class MessageService:
             )
 
         return await self.sender.deliver(
-            provider, link, recipient, build, data.media_type, data.caption
+            provider,
+            link,
+            recipient,
+            build,
+            data.media_type,
+            data.caption,
+            create=self.creator(recipient, data.contact),
         )
 
     async def send_template(
@@ -236,7 +266,13 @@ class MessageService:
             return build_payload(template, data, data.phone_number, uploaded)
 
         return await self.sender.deliver(
-            provider, link, recipient, build, "template", rendered_text(template, data)
+            provider,
+            link,
+            recipient,
+            build,
+            "template",
+            rendered_text(template, data),
+            create=self.creator(recipient, data.contact),
         )
 
     async def status(self, wamid: str) -> dict[str, Any]:
