@@ -30,23 +30,6 @@ class RecipientResolver:
         self._default: Status | None = None
         self._default_known = False
 
-    async def resolve(
-        self,
-        phone: str,
-        given: ContactIn | None,
-        *,
-        contact_type: str = "lead",
-        enforce_limit: bool = True,
-    ) -> tuple[Contact, bool]:
-        """The contact for ``phone`` and whether it was created now."""
-        contact = await self.contacts.by_phone(phone)
-        created = False
-        if contact is None:  # (or created concurrently, then found by ``_create``)
-            contact, created = await self._create(phone, given, contact_type, enforce_limit)
-        if not created and given is not None:
-            await self._update(contact, given)
-        return contact, created
-
     async def find(self, phone: str, given: ContactIn | None) -> Contact | None:
         """For a send: the contact for ``phone``, with ``given`` applied; ``None`` when it
         must be created, which is allowed (plan limit, email): ``create`` does it with the
@@ -71,7 +54,7 @@ class RecipientResolver:
         limit = self.workspace.max_contacts
         if enforce_limit and limit is not None and await self.contacts.count() >= limit:
             raise Forbidden(PLAN_LIMIT)
-        if given and given.email and await self.contacts.taken(Contact.email, given.email):
+        if given and given.email and await self.contacts.email_taken(given.email):
             raise ValidationFailed({"contact.email": [EMAIL_TAKEN]})
 
     async def for_inbound(
