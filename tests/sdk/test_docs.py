@@ -63,7 +63,7 @@ async def test_readme_examples_run_against_a_server(
     assert lines[4:6] == ["sent", "True +919876543210 India"]
     assert lines[6:8] == [
         "404 Contact not found",
-        "{'name': ['The name must be between 3 and 255 characters.']}",
+        "{'name': ['The name must be at least 3 characters.']}",
     ]
     assert lines[8:] == ["Web 2", "created 7", "200", "400"]
 

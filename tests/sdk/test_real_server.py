@@ -143,7 +143,7 @@ async def test_sync_errors(server: Server, factory: Factory) -> None:
     with sync_client(server, t, max_retries=0) as client:
         with pytest.raises(ValidationError) as caught:
             client.statuses.create("ab")
-        assert caught.value.errors == {"name": ["The name must be between 3 and 255 characters."]}
+        assert caught.value.errors == {"name": ["The name must be at least 3 characters."]}
         with pytest.raises(NotFoundError):
             client.groups.delete(12345)
         with pytest.raises(RateLimitError) as limited:

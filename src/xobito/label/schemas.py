@@ -22,7 +22,8 @@ def _hex_colour(value: str) -> str:
 
 
 class StatusIn(RequestModel):
-    name: Annotated[str, Len(min=3, max=255)]
+    # Spec §6: ``min:3|max:255``, two rules with their own messages (not ``between``).
+    name: Annotated[str, Len(min=3), Len(max=255)]
     color: Annotated[str, Len(max=7), AfterValidator(_hex_colour)] | None = None
     isdefault: bool | None = None
 
