@@ -4,8 +4,8 @@ An in-progress reservation records the request holding it (``owner``: machine, p
 request) and until when it holds without renewal (``lease_until``), so a reservation whose
 request or process is gone is free again at once, or when its lease lapses.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02 10:00:00.000000
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 import xobito.kit.db
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
