@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import literal, select, true, update
+from sqlalchemy import func, literal, select, true, update
 from sqlalchemy.exc import DBAPIError
 
 from xobito.kit.db import UTCDateTime
@@ -13,6 +13,9 @@ from xobito.kit.sql import dialect_of, insert_ignoring_duplicates, value_rows
 from xobito.kit.time import utcnow
 from xobito.models import Group, Source, Status
 
+# pg_advisory_xact_lock(class, workspace id): the class of lock that serialises changes of a
+# workspace's default status.
+DEFAULT_STATUS_LOCK = 0x58535400
 DEADLOCK = "40P01"  # PostgreSQL's SQLSTATE deadlock_detected
 DEADLOCK_RETRIES = 3
 
@@ -20,12 +23,24 @@ DEADLOCK_RETRIES = 3
 class StatusRepository(ScopedRepository[Status]):
     model = Status
 
-    async def clear_default(self, keep_id: int) -> None:
-        await self.session.execute(
-            update(Status)
-            .where(self.scope(), Status.id != keep_id, Status.isdefault.is_(True))
-            .values(isdefault=False)
-        )
+    async def clear_default(self, keep_id: int | None) -> None:
+        """Make no status but ``keep_id`` the default, after waiting for any other
+        transaction changing this workspace's default (PostgreSQL: an advisory lock held
+        to the end of the transaction).
+
+        Without the wait, two requests each clear the defaults they can see, neither sees
+        the other's uncommitted one, and both commit theirs; the partial unique index
+        ``uq_statuses_workspace_id_default`` would then refuse the second. After the wait
+        this statement sees the committed one and clears it, so the last to commit wins.
+        SQLite needs no lock: a transaction holds the only connection.
+        """
+        if dialect_of(self.session) == "postgresql":
+            lock = func.pg_advisory_xact_lock(DEFAULT_STATUS_LOCK, self.workspace_id)
+            await self.session.execute(select(lock))
+        stmt = update(Status).where(self.scope(), Status.isdefault.is_(True))
+        if keep_id is not None:
+            stmt = stmt.where(Status.id != keep_id)
+        await self.session.execute(stmt.values(isdefault=False))
 
     async def default(self) -> Status | None:
         stmt = self.select().where(Status.isdefault.is_(True)).order_by(Status.id).limit(1)

@@ -71,12 +71,13 @@ class LabelService:
 
     async def create(self, raw: Any) -> Any:
         data = await self._validated(raw, None)
-        obj = self.kind.model(**_columns(data))
+        columns = _columns(data)
+        await self._single_default(columns, None)
+        obj = self.kind.model(**columns)
         try:
             obj = await self.repo.add(obj)
         except IntegrityError:  # a concurrent request took the name first
             raise ValidationFailed({"name": [NAME_TAKEN]}) from None
-        await self._single_default(obj)
         await self._emit("created", obj)
         return obj
 
@@ -86,15 +87,17 @@ class LabelService:
         Validation (422) comes before the record lookup (404), in the order of spec §3.
         """
         data = await self._validated(raw, record_id)
+        columns = _columns(data)
+        # Before the read: under the lock, the record is read as the last change left it.
+        await self._single_default(columns, record_id)
         obj = await self.get(record_id)
         before = self.kind.record(obj)
-        for field, value in _columns(data).items():
+        for field, value in columns.items():
             setattr(obj, field, value)
         try:
             await self.repo.session.flush()
         except IntegrityError:
             raise ValidationFailed({"name": [NAME_TAKEN]}) from None
-        await self._single_default(obj)
         await self._emit("updated", obj, before)
         return obj, before
 
@@ -114,9 +117,11 @@ class LabelService:
                 self.repo.session, self.repo.workspace_id, self.kind.plural, action, record, before
             )
 
-    async def _single_default(self, obj: Any) -> None:
-        if isinstance(obj, Status) and obj.isdefault and isinstance(self.repo, StatusRepository):
-            await self.repo.clear_default(obj.id)
+    async def _single_default(self, columns: dict[str, Any], record_id: int | None) -> None:
+        """A status becoming the default clears the others first (the unique index allows
+        one default at a time)."""
+        if columns.get("isdefault") and isinstance(self.repo, StatusRepository):
+            await self.repo.clear_default(record_id)
 
 
 def _columns(data: RequestModel) -> dict[str, Any]:
