@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from fastapi import APIRouter, FastAPI
 from fastapi.telemetry import TelemetryConfig
 
@@ -36,6 +37,7 @@ from xobito.kit.db import (
 from xobito.kit.gc import tune_gc
 from xobito.kit.logging import configure_logging
 from xobito.kit.metrics import MetricsMiddleware
+from xobito.kit.pagination import public_url_warning
 from xobito.kit.query import CleanQueryMiddleware
 from xobito.kit.ratelimit import RateLimiter
 from xobito.kit.responses import JSONResponse
@@ -61,6 +63,8 @@ DESCRIPTION = """Xobito REST API v1 (WhatsApp Business messaging), plus the oper
 Every `/api/v1/{subdomain}` request needs `Authorization: Bearer apitk_...`."""
 
 
+log = structlog.get_logger("xobito.app")
+
 TELEMETRY_OFF: TelemetryConfig = {
     "tracing": False,
     "metrics": False,
@@ -83,6 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if warning := public_url_warning(settings):
+            log.warning("public_url_unset", message=warning)
         task = None
         if settings.worker_in_process:
             task = asyncio.create_task(app.state.worker.run(), name="xobito-worker")

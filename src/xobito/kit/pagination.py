@@ -10,6 +10,8 @@ from urllib.parse import urlencode
 import orjson
 from starlette.requests import Request
 
+from xobito.config import Settings
+
 ON_EACH_SIDE = 3
 
 
@@ -81,8 +83,22 @@ def paginate(
     }
 
 
+PUBLIC_URL_UNSET = (
+    "XOBITO_PUBLIC_URL is unset: pagination URLs (path, first/last/next/prev_page_url, "
+    "links) are built from each request's Host header, which any client can set. Set it to "
+    "the URL your clients call, e.g. https://api.example.com"
+)
+
+
+def public_url_warning(settings: Settings) -> str | None:
+    """What to warn about at start-up: in production, pagination URLs must not depend on the
+    request's ``Host`` header."""
+    return PUBLIC_URL_UNSET if settings.env == "production" and not settings.public_url else None
+
+
 def page_path(request: Request) -> str:
-    """The absolute URL of the list, without its query (``XOBITO_PUBLIC_URL`` wins if set)."""
+    """The absolute URL of the list, without its query: ``XOBITO_PUBLIC_URL`` and the path,
+    or, unset, the request's own URL (its ``Host`` header)."""
     base = request.app.state.settings.public_url
     if base:
         return str(base).rstrip("/") + request.url.path
