@@ -46,6 +46,7 @@ def settings(backend: Backend) -> Settings:
         auth_cache_seconds=0,
         worker_in_process=False,
         sandbox_status_delay_seconds=0,
+        password_hashing="fast",
         _env_file=None,  # type: ignore[call-arg]
     )
 
@@ -107,7 +108,7 @@ async def session(settings: Settings) -> AsyncIterator[AsyncSession]:
 
 @pytest.fixture
 def factory(app: FastAPI) -> Factory:
-    return Factory(app.state.sessionmaker)
+    return Factory(app.state.sessionmaker, app.state.settings)
 
 
 @pytest.fixture

@@ -7,11 +7,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from xobito.account.service import UserService
 from xobito.auth.abilities import ABILITIES
 from xobito.auth.service import TokenService
+from xobito.config import Settings
 from xobito.contact.service import ContactService
 from xobito.label.service import GROUPS, SOURCES, STATUSES, LabelService
-from xobito.models import Workspace
+from xobito.models import User, Workspace
 from xobito.workspace.schemas import WorkspaceInfo
 from xobito.workspace.service import WorkspaceService
 
@@ -36,9 +38,15 @@ class Tenant:
         return f"/api/v1/{self.workspace.subdomain}{path}"
 
 
+PASSWORD = "correct horse battery"
+
+
 class Factory:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings | None = None
+    ) -> None:
         self.sessionmaker = sessionmaker
+        self.settings = settings
         self._n = 0
 
     def _next(self) -> int:
@@ -103,3 +111,25 @@ class Factory:
             record = await ContactService(s, tenant.info).create(body)
             await s.commit()
             return record
+
+    async def user(
+        self,
+        workspace: Workspace,
+        role: str = "owner",
+        email: str | None = None,
+        password: str = PASSWORD,
+        name: str | None = None,
+    ) -> User:
+        """A dashboard user with ``role`` in ``workspace`` (password ``PASSWORD``)."""
+        assert self.settings is not None, "Factory(settings=...) makes users"
+        n = self._next()
+        body = {
+            "email": email or f"{role}{n}@example.com",
+            "role": role,
+            "password": password,
+            "name": name or f"{role.capitalize()} {n}",
+        }
+        async with self.sessionmaker() as s:
+            made = await UserService(s, self.settings).create(workspace, body)
+            await s.commit()
+            return made.user

@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.telemetry import TelemetryConfig
 
 from xobito import __version__
+from xobito.account.router import router as users_router
 from xobito.api.handlers import LastResort
 from xobito.api.handlers import install as install_handlers
 from xobito.apidocs.router import router as apidocs_router
@@ -48,6 +49,7 @@ from xobito.phone.router import router as phone_router
 from xobito.sandbox.router import router as sandbox_router
 from xobito.template.admin_router import router as template_sync_router
 from xobito.template.router import router as templates_router
+from xobito.web.app import create_web_app
 from xobito.web.assets import PREFIX as STATIC_PREFIX
 from xobito.web.assets import StaticAssets
 from xobito.webhook.dispatcher import Dispatcher
@@ -167,6 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sandbox_router,
         webhooks_router,
         meta_forwards_router,
+        users_router,
     ):
         admin.include_router(router)
     app.include_router(inbound_router)
@@ -175,7 +178,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin)
     app.include_router(health_router)
     app.include_router(apidocs_router)
-    # Hashed, immutable URLs of the package's own files (API docs' bundles, the dashboard's).
+    # The dashboard is its own sub-application (own middleware and error pages); /static
+    # serves hashed, immutable URLs of the package's own files (API docs' bundles, the
+    # dashboard's).
+    app.mount("/app", create_web_app(app), name="web")
     app.mount(STATIC_PREFIX, StaticAssets(), name="static")
     install_handlers(app)
     app.add_middleware(CleanQueryMiddleware)

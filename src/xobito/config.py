@@ -71,10 +71,28 @@ class Settings(BaseSettings):
     db_hot_connections: int = 16
     db_echo: bool = False
 
+    # Dashboard sign-in (src/xobito/web/). A session ends after this long without a request,
+    # and in any case this long after sign-in.
+    session_idle_minutes: int = Field(480, ge=1)
+    session_max_hours: int = Field(168, ge=1)
+    # Failed sign-ins allowed per account and per client IP within the window; past them,
+    # sign-in answers 429 until the window ends.
+    login_max_attempts: int = Field(5, ge=1)
+    login_max_attempts_per_ip: int = Field(50, ge=1)
+    login_window_minutes: int = Field(15, ge=1)
+    # Invitation links expire after this many days; password-reset links after these hours.
+    invitation_days: int = Field(7, ge=1)
+    password_reset_hours: int = Field(72, ge=1)
+    # argon2id cost: "standard" is argon2-cffi's RFC 9106 low-memory profile (64 MiB, 3
+    # passes); "fast" is its cheapest profile, for test suites only.
+    password_hashing: Literal["standard", "fast"] = "standard"
+
     @model_validator(mode="after")
     def _private_urls_default(self) -> Settings:
         if self.webhook_allow_private_urls is None:
             self.webhook_allow_private_urls = self.env != "production"
+        if self.password_hashing == "fast" and self.env == "production":
+            raise ValueError("XOBITO_PASSWORD_HASHING=fast is for tests, not production")
         return self
 
     @property

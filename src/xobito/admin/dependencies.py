@@ -7,6 +7,7 @@ import hmac
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
+from xobito.activity.recorder import Actor, act_as
 from xobito.kit.errors import NotFound, Unauthorized
 
 
@@ -19,5 +20,7 @@ async def operator(request: Request) -> AsyncSession:
     scheme, _, given = header.partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), key.encode()):
         raise Unauthorized("Invalid admin key")
+    ip = request.client.host if request.client else None
+    act_as(Actor("admin", None, "Operator (admin API)", ip))
     session: AsyncSession = request.state.session
     return session

@@ -2,7 +2,8 @@
 
 The session is opened before the dependencies run and committed once, after the endpoint
 returned and before the response is sent; anything raised rolls it back. An idempotent
-POST's stored response is written in that same transaction.
+POST's stored response is written in that same transaction, and so is the activity log's
+entry of a state-changing request (``activity/recorder.py``).
 
 No exception leaves a route: an unexpected one, including one raised while committing or
 cleaning up (closing the session, giving back an idempotency key), becomes the spec's 500
@@ -26,15 +27,20 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from xobito.activity.recorder import ActivityRecorder, Note, recording
 from xobito.idempotency.service import IdempotencyService, Reservation
 from xobito.kit.errors import ReplayResponse, UnexpectedFailure, XobitoError
 from xobito.kit.logging import error_text
+from xobito.workspace.repository import WorkspaceRepository
 
 log = structlog.get_logger("xobito.api")
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 # ClientDisconnect: the client went away mid-body; nothing to answer, nothing to log.
 EXPECTED = (XobitoError, ReplayResponse, RequestValidationError, HTTPException, ClientDisconnect)
+# Routes whose calls are not activity-log entries: sends are recorded as messages (with their
+# delivery statuses), phone validation changes nothing, and the send path stays one statement.
+UNLOGGED = ("messages.", "phone.")
 
 
 def rate_headers(request: Request, response: Response) -> Response:
@@ -85,8 +91,16 @@ class DatabaseRoute(APIRoute):
 
     def get_route_handler(self) -> Handler:
         original = self.direct_call() or super().get_route_handler()
+        logged = not self.name.startswith(UNLOGGED)
 
         async def handler(request: Request) -> Response:
+            if not logged or request.method in ("GET", "HEAD", "OPTIONS"):
+                return await database_call(request)
+            with recording() as recorder:
+                request.state.activity = recorder
+                return await database_call(request)
+
+        async def database_call(request: Request) -> Response:
             state = request.app.state
             reads_only = request.method in ("GET", "HEAD")
             # Not ``async with``: a request served from caches and the hot path never uses
@@ -98,6 +112,9 @@ class DatabaseRoute(APIRoute):
                 # 2xx commits; an endpoint may also answer an error it wants kept
                 # (a failed WhatsApp send is stored) by setting request.state.commit.
                 if response.status_code < 400 or getattr(request.state, "commit", False):
+                    recorder = getattr(request.state, "activity", None)
+                    if recorder is not None and response.status_code < 400:
+                        await recorder.flush(session, await _route_note(request, recorder))
                     reservation = getattr(request.state, "idempotency", None)
                     if reservation is not None:
                         await state.idempotency.complete(
@@ -123,6 +140,20 @@ class DatabaseRoute(APIRoute):
             return rate_headers(request, response)
 
         return handler
+
+
+async def _route_note(request: Request, recorder: ActivityRecorder) -> Note | None:
+    """The entry of a change no service described: the route's name and path."""
+    if recorder.notes or recorder.actor is None:
+        return None
+    workspace_id = recorder.workspace_id
+    subdomain = request.path_params.get("subdomain")
+    if workspace_id is None and isinstance(subdomain, str):
+        ws = await WorkspaceRepository(request.state.session).by_subdomain(subdomain)
+        workspace_id = ws.id if ws is not None else None
+    route = request.scope.get("route")
+    name = getattr(route, "name", None) or "request"
+    return Note(workspace_id, name, f"{request.method} {request.url.path}")
 
 
 async def clean_up(request: Request, session: AsyncSession) -> list[str]:

@@ -17,6 +17,7 @@ from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
+from xobito.activity.recorder import Actor, act_as
 from xobito.auth import tokens
 from xobito.auth.repository import TokenRepository
 from xobito.auth.schemas import TokenInfo
@@ -130,6 +131,9 @@ def require(ability: str) -> Callable[..., Awaitable[ApiContext]]:
         ctx = await authenticator.authenticate(request, subdomain)
         if ability not in ctx.token.abilities:
             raise Forbidden(f"Token does not have the required ability: {ability}")
+        token = ctx.token
+        ip = request.client.host if request.client else None
+        act_as(Actor("token", token.id, f"{token.name} ({token.prefix}…)", ip), ctx.workspace.id)
         key = request.headers.get("idempotency-key")
         if request.method == "POST" and key is not None:
             extra = getattr(request.scope.get("route"), "openapi_extra", None) or {}

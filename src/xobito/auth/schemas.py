@@ -54,6 +54,8 @@ class TokenInfo:
     expires_at: datetime | None
     is_active: bool
     last_used_at: datetime | None
+    name: str = ""
+    prefix: str = ""
 
     @classmethod
     def of(cls, token: ApiToken) -> TokenInfo:
@@ -66,6 +68,8 @@ class TokenInfo:
             token.expires_at,
             token.is_active,
             token.last_used_at,
+            token.name,
+            token.token_prefix,
         )
 
     def usable(self, now: datetime) -> bool:

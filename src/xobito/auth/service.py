@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xobito.activity.recorder import note
 from xobito.auth import tokens
 from xobito.auth.repository import TokenRepository
 from xobito.auth.schemas import TokenCreate
@@ -34,7 +35,9 @@ class TokenService:
             expires_at=data.expires_at,
             is_active=True,
         )
-        return await self.repo.add(token), plaintext
+        token = await self.repo.add(token)
+        note(workspace.id, "token.created", f"Created API token {token.name}", "token", token.id)
+        return token, plaintext
 
     async def list(self, workspace: Workspace) -> Sequence[ApiToken]:
         return await self.repo.for_workspace(workspace.id)
@@ -45,4 +48,5 @@ class TokenService:
             raise NotFound("Token not found")
         token.is_active = False
         await self.repo.session.flush()
+        note(workspace.id, "token.revoked", f"Revoked API token {token.name}", "token", token.id)
         return token

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xobito.activity.recorder import Actor, recording
 from xobito.config import get_settings
 from xobito.kit.db import make_engine, make_sessionmaker
 from xobito.kit.errors import XobitoError
@@ -34,12 +36,25 @@ async def db_session() -> AsyncIterator[AsyncSession]:
         await engine.dispose()
 
 
+def cli_actor() -> Actor:
+    """The activity log's name for changes made with the CLI: the operating-system user."""
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        who = "unknown"
+    return Actor("cli", None, f"CLI ({who})")
+
+
 def run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run ``work`` in one transaction; spec errors become a message and exit code 1."""
+    """Run ``work`` in one transaction; spec errors become a message and exit code 1.
+    What it changes goes into the activity log, in the same transaction."""
 
     async def main() -> T:
         async with db_session() as session:
-            return await work(session)
+            with recording(cli_actor()) as recorder:
+                result = await work(session)
+                await recorder.flush(session)
+            return result
 
     try:
         return asyncio.run(main())

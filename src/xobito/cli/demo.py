@@ -1,8 +1,9 @@
 """``xobito demo``: the embedded default's ready-to-call workspace.
 
-Creates workspace ``demo`` with a default status and a source, and a token with every
-ability, once. The token's plaintext is kept in ``var/demo-token`` (mode 600) so a second run
-can print it again; nothing else in Xobito stores a plaintext token.
+Creates workspace ``demo`` with a default status and a source, a token with every ability,
+and a dashboard owner (``demo@example.com`` with a generated password), once. The token's
+plaintext is kept in ``var/demo-token`` and the password in ``var/demo-password`` (mode 600),
+so a second run can print them again; nothing else in Xobito stores a plaintext secret.
 """
 
 from __future__ import annotations
@@ -14,16 +15,21 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xobito.account.passwords import verify_password
+from xobito.account.repository import UserRepository
+from xobito.account.service import UserService
 from xobito.auth import tokens
 from xobito.auth.abilities import ABILITIES
 from xobito.auth.repository import TokenRepository
 from xobito.auth.service import TokenService
 from xobito.cli.common import console, run
+from xobito.config import get_settings
 from xobito.label.service import SOURCES, STATUSES, LabelService
 from xobito.workspace.repository import WorkspaceRepository
 from xobito.workspace.service import WorkspaceService
 
 SUBDOMAIN = "demo"
+OWNER_EMAIL = "demo@example.com"
 
 
 async def ensure_demo(session: AsyncSession, saved: str | None) -> tuple[str, bool]:
@@ -45,24 +51,69 @@ async def ensure_demo(session: AsyncSession, saved: str | None) -> tuple[str, bo
     return plaintext, True
 
 
+async def ensure_demo_owner(session: AsyncSession, saved: str | None) -> tuple[str | None, bool]:
+    """The demo owner's password (``saved`` if it still signs in; None if the owner changed
+    it in the dashboard) and whether it is new."""
+    settings = get_settings()
+    user = await UserRepository(session).by_email(OWNER_EMAIL)
+    if user is not None:
+        if saved and await verify_password(user.password_hash, saved, settings.password_hashing):
+            return saved, False
+        return None, False
+    ws = await WorkspaceRepository(session).by_subdomain(SUBDOMAIN)
+    assert ws is not None  # ensure_demo ran first
+    made = await UserService(session, settings).create(
+        ws, {"email": OWNER_EMAIL, "name": "Demo Owner", "role": "owner"}
+    )
+    assert made.generated_password is not None
+    return made.generated_password, True
+
+
+def _keep(path: Path, secret: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(secret + "\n")
+    os.chmod(path, 0o600)
+
+
 def demo(
     token_file: Annotated[Path, typer.Option(help="Where the demo token is kept")] = Path(
         "var/demo-token"
     ),
+    password_file: Annotated[
+        Path | None,
+        typer.Option(help="Where the demo owner's password is kept (default: beside the token)"),
+    ] = None,
     base_url: Annotated[str, typer.Option(help="Printed base URL")] = "http://127.0.0.1:8000",
 ) -> None:
-    """Create (once) the demo workspace and token, and print how to call the API."""
+    """Create (once) the demo workspace, token and dashboard owner; print how to use them."""
 
+    password_file = password_file or token_file.with_name("demo-password")
     saved = token_file.read_text().strip() if token_file.exists() else None
+    saved_password = password_file.read_text().strip() if password_file.exists() else None
 
-    async def work(session: Any) -> tuple[str, bool]:
-        return await ensure_demo(session, saved)
+    async def work(session: Any) -> tuple[str, bool, str | None, bool]:
+        token, token_is_new = await ensure_demo(session, saved)
+        password, password_is_new = await ensure_demo_owner(session, saved_password)
+        return token, token_is_new, password, password_is_new
 
-    token, is_new = run(work)
+    token, is_new, password, password_is_new = run(work)
     if is_new:
-        token_file.parent.mkdir(parents=True, exist_ok=True)
-        token_file.write_text(token + "\n")
-        os.chmod(token_file, 0o600)
+        _keep(token_file, token)
+    if password_is_new and password is not None:
+        _keep(password_file, password)
+    console.print(f"Dashboard: {base_url}/app/login", highlight=False)
+    console.print(f"  email:    {OWNER_EMAIL}", highlight=False)
+    if password is not None:
+        console.print(
+            f"  password: {password}  (also in {password_file})", markup=False, highlight=False
+        )
+    else:
+        console.print(
+            "  password: changed in the dashboard since (forgotten? "
+            f"xobito user reset-password {OWNER_EMAIL})",
+            markup=False,
+            highlight=False,
+        )
     console.print(f"Xobito API base URL: {base_url}/api/v1/{SUBDOMAIN}", highlight=False)
     console.print(f"Demo token (also in {token_file}):", highlight=False)
     console.print(token, markup=False, highlight=False, soft_wrap=True)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from xobito.cli import contact, demo, doctor, messaging, token, webhook, workspace
+from xobito.cli import contact, demo, doctor, messaging, token, user, webhook, workspace
 from xobito.config import get_settings
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(workspace.app, name="workspace")
 app.add_typer(token.app, name="token")
 app.add_typer(contact.app, name="contact")
+app.add_typer(user.app, name="user")
 app.add_typer(webhook.app, name="webhook")
 app.add_typer(messaging.whatsapp_app, name="whatsapp")
 app.add_typer(messaging.template_app, name="template")

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xobito.activity.recorder import note
 from xobito.connection.repository import ConnectionRepository
 from xobito.connection.schemas import ConnectIn, connect_rules
 from xobito.kit.errors import ValidationFailed
@@ -72,6 +73,16 @@ class ConnectionService:
         workspace.whatsapp_provider = data.provider
         _LINKS.clear()
         await self.repo.set_numbers(workspace.id, ids)
+        secret_names = ("access_token", "app_secret", "verify_token")
+        given = sorted(k for k in secret_names if getattr(data, k))
+        secrets_note = f"; new {', '.join(k.replace('_', ' ') for k in given)}" if given else ""
+        note(
+            workspace.id,
+            "whatsapp.connected",
+            f"Connected WhatsApp ({data.provider}, numbers {', '.join(ids)}{secrets_note})",
+            "whatsapp_connection",
+            workspace.id,
+        )
         return conn
 
     async def connect_sandbox(self, workspace: Workspace) -> WhatsAppConnection:

@@ -86,6 +86,29 @@ _CONDITIONS: dict[str, Callable[[], ColumnElement[bool]]] = {
 }
 
 
+# Orders of the dashboard's list (the API lists by id); each ends with the id, so pages are
+# stable. A leading "-" sorts descending.
+SORTS: dict[str, tuple[str, ...]] = {
+    "id": ("id",),
+    "name": ("firstname", "lastname", "id"),
+    "phone": ("phone", "id"),
+    "created": ("created_at", "id"),
+}
+
+
+def order_by(columns: Any, sort: str) -> list[Any]:
+    """ORDER BY clauses of ``sort`` (a key of ``SORTS``, maybe "-"-prefixed) on ``columns``
+    (the table's or a CTE's ``.c``). Names sort case-insensitively."""
+    descending = sort.startswith("-")
+    clauses = []
+    for name in SORTS[sort.lstrip("-")]:
+        column = columns[name]
+        if name in ("firstname", "lastname"):
+            column = func.lower(column)
+        clauses.append(column.desc() if descending else column.asc())
+    return clauses
+
+
 def conditions(keys: frozenset[str]) -> list[ColumnElement[bool]]:
     return [
         Contact.workspace_id == bindparam("workspace_id"),
@@ -93,11 +116,11 @@ def conditions(keys: frozenset[str]) -> list[ColumnElement[bool]]:
     ]
 
 
-def _page_cte(keys: frozenset[str]) -> Any:
+def _page_cte(keys: frozenset[str], sort: str = "id") -> Any:
     return (
         select(TABLE)
         .where(*conditions(keys))
-        .order_by(Contact.id)
+        .order_by(*order_by(TABLE.c, sort))
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
         .cte("page")
@@ -109,16 +132,16 @@ def _total(keys: frozenset[str]) -> Any:
 
 
 @lru_cache(maxsize=64)
-def rows_statement(keys: frozenset[str]) -> Select[Any]:
+def rows_statement(keys: frozenset[str], sort: str = "id") -> Select[Any]:
     """Page rows with ``total_count`` and comma-separated ``group_ids`` (any database)."""
-    page = _page_cte(keys)
+    page = _page_cte(keys, sort)
     groups = (
         select(func.aggregate_strings(cast(ContactGroup.group_id, String), ","))
         .where(ContactGroup.contact_id == page.c.id)
         .scalar_subquery()
     )
     return select(page, _total(keys).label("total_count"), groups.label("group_ids")).order_by(
-        page.c.id
+        *order_by(page.c, sort)
     )
 
 

@@ -49,12 +49,13 @@ class ContactRepository(ScopedRepository[Contact]):
             )
 
     async def page_with_groups(
-        self, page: int, per_page: int, given: dict[str, Any]
+        self, page: int, per_page: int, given: dict[str, Any], sort: str = "id"
     ) -> tuple[list[Row[Any]], dict[int, list[int]], int]:
         """One page, each contact's group ids and the total, in a single round trip."""
         keys = frozenset(given)
         params = self._page_params(page, per_page, given)
-        rows = list((await self.session.execute(listing.rows_statement(keys), params)).all())
+        statement = listing.rows_statement(keys, sort)
+        rows = list((await self.session.execute(statement, params)).all())
         if not rows:
             count = listing.count_statement(keys)
             return [], {}, int((await self.session.execute(count, params)).scalar_one())
@@ -95,6 +96,12 @@ class ContactRepository(ScopedRepository[Contact]):
         if exclude_id is not None:
             stmt = stmt.where(Contact.id != exclude_id)
         return (await self.session.execute(stmt.limit(1))).first() is not None
+
+    async def by_ids(self, ids: Sequence[int]) -> list[Contact]:
+        if not ids:
+            return []
+        stmt = self.select().where(Contact.id.in_(list(ids))).order_by(Contact.id)
+        return list((await self.session.execute(stmt)).scalars().all())
 
     async def by_phone(self, phone: str) -> Contact | None:
         stmt = self.select().where(Contact.phone == phone)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xobito.activity.recorder import note
 from xobito.contact.repository import ContactRepository
 from xobito.contact.schemas import (
     COLUMNS,
@@ -39,10 +41,10 @@ class ContactService:
         self.sources = SourceRepository(session, workspace.id)
 
     async def page(
-        self, page: int, per_page: int, where: dict[str, Any]
+        self, page: int, per_page: int, where: dict[str, Any], sort: str = "id"
     ) -> tuple[list[dict[str, Any]], int]:
-        """One page of records and the total matching count."""
-        rows, groups, total = await self.repo.page_with_groups(page, per_page, where)
+        """One page of records and the total matching count (``sort``: ``listing.SORTS``)."""
+        rows, groups, total = await self.repo.page_with_groups(page, per_page, where, sort)
         return [contact_record(r, groups[r.id]) for r in rows], total
 
     async def page_for_response(
@@ -119,6 +121,7 @@ class ContactService:
         await self.repo.set_groups(contact.id, group_ids, new=True)
         record = contact_record(contact, group_ids)
         await emit_crud(self.repo.session, self.workspace.id, "contacts", "created", record)
+        self._note("created", record)
         return record
 
     async def update(self, contact_id: int, raw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -146,6 +149,7 @@ class ContactService:
             )
         after = await self.record(contact)
         await emit_crud(self.repo.session, self.workspace.id, "contacts", "updated", after, before)
+        self._note("updated", after)
         return after, before
 
     async def delete(self, contact_id: int) -> dict[str, Any]:
@@ -153,7 +157,45 @@ class ContactService:
         record = await self.record(contact)
         await self.repo.remove(contact)
         await emit_crud(self.repo.session, self.workspace.id, "contacts", "deleted", record)
+        self._note("deleted", record)
         return record
+
+    async def add_to_group(self, contact_ids: Sequence[int], group_name: str) -> int:
+        """Add these contacts of the workspace to a group (made if missing): the dashboard's
+        bulk action. Each contact that changes is an update, with its webhook. Returns how
+        many changed."""
+        errors = parse(ContactUpdate, {"groups": group_name})[1].get("groups")
+        if errors or not group_names(group_name):
+            raise ValidationFailed({"groups": errors or ["The groups field is required."]})
+        [group_id] = await self.groups.ensure(group_names(group_name)[:1])
+        contacts = await self.repo.by_ids(contact_ids)
+        memberships = await self.repo.groups_of([c.id for c in contacts])
+        changed = 0
+        for contact in contacts:
+            current = memberships.get(contact.id, [])
+            if group_id in current:
+                continue
+            before = contact_record(contact, current)
+            await self.repo.set_groups(contact.id, sorted([*current, group_id]))
+            after = await self.record(contact)
+            await emit_crud(
+                self.repo.session, self.workspace.id, "contacts", "updated", after, before
+            )
+            self._note("updated", after)
+            changed += 1
+        return changed
+
+    async def delete_many(self, contact_ids: Sequence[int]) -> int:
+        """Delete these contacts of the workspace (others' ids are not found, so ignored)."""
+        contacts = await self.repo.by_ids(contact_ids)
+        for contact in contacts:
+            await self.delete(contact.id)
+        return len(contacts)
+
+    def _note(self, action: str, record: dict[str, Any]) -> None:
+        name = " ".join(p for p in (record["firstname"], record["lastname"]) if p)
+        summary = f"{action.capitalize()} contact {name} ({record['phone']})"
+        note(self.workspace.id, f"contact.{action}", summary, "contact", record["id"])
 
     async def check_plan_limit(self) -> None:
         limit = self.workspace.max_contacts

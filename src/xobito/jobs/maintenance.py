@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xobito.account.repository import SessionRepository
 from xobito.config import Settings
 from xobito.idempotency.repository import IdempotencyRepository
 from xobito.inbound.repository import TrafficRepository
@@ -19,7 +20,8 @@ TRAFFIC_KEPT = timedelta(days=30)  # webhook counts per workspace and hour (the 
 
 async def purge(session: AsyncSession, settings: Settings, now: datetime) -> dict[str, int]:
     """Webhook logs past retention (30 days), idempotency keys past 24 h, finished jobs and
-    processed inbox rows past a week, webhook traffic counts past 30 days."""
+    processed inbox rows past a week, webhook traffic counts past 30 days, dashboard
+    sessions past their expiry."""
     counts = {
         "webhook_logs": await DeliveryRepository(session).purge_logs(
             now - timedelta(days=settings.webhook_log_retention_days)
@@ -34,4 +36,7 @@ async def purge(session: AsyncSession, settings: Settings, now: datetime) -> dic
     counts["jobs"] = int(getattr(jobs, "rowcount", 0) or 0)
     counts["inbox_events"] = int(getattr(inbox, "rowcount", 0) or 0)
     counts["webhook_traffic"] = await TrafficRepository(session).purge(now - TRAFFIC_KEPT)
+    counts["user_sessions"] = await SessionRepository(session).purge_expired(
+        now, now - timedelta(minutes=settings.session_idle_minutes)
+    )
     return counts

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xobito.activity.recorder import note
 from xobito.kit.errors import NotFound, ValidationFailed
 from xobito.kit.repository import ScopedRepository
 from xobito.kit.validation import RequestModel, merge, parse
@@ -111,8 +112,16 @@ class LabelService:
 
     async def _emit(self, action: str, obj: Any, before: dict[str, Any] | None = None) -> None:
         """CRUD webhooks exist for statuses and sources (spec §10), not for groups."""
+        record = obj if isinstance(obj, dict) else self.kind.record(obj)
+        thing = self.kind.thing.lower()
+        note(
+            self.repo.workspace_id,
+            f"{thing}.{action}",
+            f"{action.capitalize()} {thing} {record['name']}",
+            thing,
+            record["id"],
+        )
         if self.kind.plural in CRUD_RESOURCES:
-            record = obj if isinstance(obj, dict) else self.kind.record(obj)
             await emit_crud(
                 self.repo.session, self.repo.workspace_id, self.kind.plural, action, record, before
             )

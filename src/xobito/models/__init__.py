@@ -1,6 +1,7 @@
 """ORM models, one file per table. Importing this package registers every table."""
 
 from xobito.kit.db import Base
+from xobito.models.activity_entry import ActivityEntry
 from xobito.models.api_token import ApiToken
 from xobito.models.chat import Chat
 from xobito.models.contact import Contact
@@ -8,12 +9,17 @@ from xobito.models.contact_group import ContactGroup
 from xobito.models.group import Group
 from xobito.models.idempotency_key import IdempotencyKey
 from xobito.models.inbox_event import InboxEvent
+from xobito.models.invitation import Invitation
 from xobito.models.job import Job
+from xobito.models.membership import Membership
 from xobito.models.message import Message
+from xobito.models.password_reset import PasswordReset
 from xobito.models.phone_number import PhoneNumber
 from xobito.models.source import Source
 from xobito.models.status import Status
 from xobito.models.template import Template
+from xobito.models.user import User
+from xobito.models.user_session import UserSession
 from xobito.models.webhook_delivery import WebhookDelivery
 from xobito.models.webhook_endpoint import WebhookEndpoint
 from xobito.models.webhook_event import WebhookEvent
@@ -27,6 +33,7 @@ for _table in Base.metadata.tables.values():
     _table.dialect_kwargs["sqlite_autoincrement"] = True
 
 __all__ = [
+    "ActivityEntry",
     "ApiToken",
     "Base",
     "Chat",
@@ -35,12 +42,17 @@ __all__ = [
     "Group",
     "IdempotencyKey",
     "InboxEvent",
+    "Invitation",
     "Job",
+    "Membership",
     "Message",
+    "PasswordReset",
     "PhoneNumber",
     "Source",
     "Status",
     "Template",
+    "User",
+    "UserSession",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",

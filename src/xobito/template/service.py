@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xobito.activity.recorder import note
 from xobito.connection.repository import ConnectionRepository
 from xobito.connection.service import NOT_CONNECTED, ConnectionService
 from xobito.kit.errors import NotFound, UpstreamFailure, ValidationFailed
@@ -60,4 +61,9 @@ class TemplateService:
         if conn is not None:
             conn.templates_synced_at = utcnow()  # the doctor's "templates never synced"
         await self.session.flush()
+        note(
+            self.workspace_id,
+            "templates.synced",
+            f"Synced templates from Meta: {created} new, {updated} updated",
+        )
         return {"created": created, "updated": updated, "total": len(remote)}

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xobito.activity.recorder import note
 from xobito.config import Settings
 from xobito.kit.errors import NotFound, ValidationFailed
 from xobito.kit.time import utcnow
@@ -74,7 +75,9 @@ class WebhookService:
             enabled=True if data.enabled is None else data.enabled,
             events=self.topics(data) or self.all_topics(),
         )
-        return await self.repo.add(endpoint), secret
+        endpoint = await self.repo.add(endpoint)
+        self._note("created", f"Added webhook endpoint {endpoint.url}", endpoint.id)
+        return endpoint, secret
 
     async def list(self) -> Sequence[WebhookEndpoint]:
         return await self.repo.all()
@@ -101,11 +104,15 @@ class WebhookService:
                 endpoint.disabled_reason = None
                 endpoint.failing_since = None
         await self.session.flush()
+        changed = ", ".join(sorted(data.model_fields_set)) or "nothing"
+        self._note("updated", f"Changed webhook endpoint {endpoint.url} ({changed})", endpoint.id)
         return endpoint
 
     async def remove(self, endpoint_id: int) -> None:
         forget_endpoints()
-        await self.repo.remove(await self.get(endpoint_id))
+        endpoint = await self.get(endpoint_id)
+        await self.repo.remove(endpoint)
+        self._note("deleted", f"Removed webhook endpoint {endpoint.url}", endpoint_id)
 
     async def rotate(self, endpoint_id: int) -> tuple[WebhookEndpoint, str]:
         """A new secret; the old one keeps signing (``webhook-signature``) for the overlap."""
@@ -117,6 +124,7 @@ class WebhookService:
         )
         endpoint.secret = secret
         await self.session.flush()
+        self._note("secret_rotated", f"Rotated the secret of {endpoint.url}", endpoint.id)
         return endpoint, secret
 
     async def test(self, endpoint_id: int) -> str:
@@ -131,6 +139,7 @@ class WebhookService:
             endpoint_ids=[endpoint.id],
         )
         assert event_id is not None
+        self._note("test_sent", f"Sent a test event to {endpoint.url}", endpoint.id)
         return event_id
 
     async def logs(self, endpoint_id: int, limit: int, offset: int) -> Sequence[WebhookLog]:
@@ -166,4 +175,14 @@ class WebhookService:
             for e in endpoints
         )
         await self.session.flush()
+        note(
+            self.workspace_id,
+            "webhook.redelivered",
+            f"Queued event {event_id} ({event.event}) again",
+            "webhook_event",
+            event_id,
+        )
         return len(endpoints)
+
+    def _note(self, action: str, summary: str, endpoint_id: int) -> None:
+        note(self.workspace_id, f"webhook.{action}", summary, "webhook", endpoint_id)

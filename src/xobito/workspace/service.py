@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xobito.activity.recorder import note
 from xobito.config import get_settings
 from xobito.connection.service import ConnectionService
 from xobito.kit.errors import NotFound, ValidationFailed
@@ -40,6 +41,7 @@ class WorkspaceService:
             whatsapp_provider=get_settings().whatsapp_provider,
         )
         ws = await self.repo.add(ws)
+        note(ws.id, "workspace.created", f"Created workspace {ws.name} ({ws.subdomain})")
         if ws.whatsapp_provider == "sandbox":
             await ConnectionService(self.repo.session).connect_sandbox(ws)
         return ws
@@ -69,4 +71,6 @@ class WorkspaceService:
                 continue  # not nullable: null means "leave as is"
             setattr(ws, field, value)
         await self.repo.session.flush()
+        changed = ", ".join(f.replace("_", " ") for f in sorted(data.model_fields_set))
+        note(ws.id, "workspace.updated", f"Changed workspace settings ({changed or 'nothing'})")
         return ws

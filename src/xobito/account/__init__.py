@@ -1,0 +1,2 @@
+"""Dashboard accounts: users, workspace memberships and roles, sessions, invitations and
+password resets."""

@@ -1,0 +1,160 @@
+// Xobito dashboard behaviour. Loaded on every page after htmx (deferred, in order).
+// Everything here is progressive: every form and link also works without JavaScript.
+// No inline handlers anywhere (CSP); behaviour hangs off data-* attributes.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  // CSRF: read at send time, so a token rotated by a new page is never stale.
+  document.addEventListener("htmx:configRequest", function (event) {
+    event.detail.headers["X-CSRF-Token"] = csrfToken();
+  });
+
+  // Validation errors come back as a re-rendered form (422, or a whole page without htmx):
+  // focus its first invalid field.
+  function focusInvalid(root) {
+    var invalid = root.querySelector('[aria-invalid="true"]');
+    if (invalid) invalid.focus();
+  }
+  document.addEventListener("DOMContentLoaded", function () { focusInvalid(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { focusInvalid(event.detail.target); });
+
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (!(target instanceof Element)) return;
+
+    var toggle = target.closest(".nav-toggle");
+    if (toggle) {
+      var nav = document.getElementById(toggle.getAttribute("aria-controls"));
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      if (nav) nav.toggleAttribute("data-open", open);
+      return;
+    }
+
+    var dismiss = target.closest("[data-dismiss]");
+    if (dismiss) {
+      var toast = dismiss.closest(".toast");
+      if (toast) toast.remove();
+      return;
+    }
+
+    var copy = target.closest("[data-copy]");
+    if (copy) {
+      var source = document.querySelector(copy.getAttribute("data-copy"));
+      if (!source) return;
+      var text = source.value !== undefined ? source.value : source.textContent;
+      var done = function () {
+        copy.textContent = "Copied";
+        window.setTimeout(function () { copy.textContent = "Copy"; }, 2000);
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(done, function () { source.select(); });
+      } else if (source.select) {
+        source.select();
+        document.execCommand("copy");
+        done();
+      }
+    }
+  });
+
+  document.addEventListener("focusin", function (event) {
+    var target = event.target;
+    if (target instanceof HTMLInputElement && target.hasAttribute("data-select-on-focus")) {
+      target.select();
+    }
+  });
+
+  // Bulk selection: a "select all" box and the count of chosen rows.
+  function updateBulk(form) {
+    var boxes = form.querySelectorAll('input[name="ids[]"]');
+    var chosen = form.querySelectorAll('input[name="ids[]"]:checked').length;
+    var all = form.querySelector("[data-select-all]");
+    if (all) {
+      all.checked = boxes.length > 0 && chosen === boxes.length;
+      all.indeterminate = chosen > 0 && chosen < boxes.length;
+    }
+    var count = form.querySelector("[data-selected-count]");
+    if (count) count.textContent = chosen === 1 ? "1 selected" : chosen + " selected";
+    form.querySelectorAll("[data-needs-selection]").forEach(function (el) {
+      el.disabled = chosen === 0;
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (!(target instanceof HTMLInputElement)) return;
+    var form = target.form;
+    if (!form) return;
+    if (target.hasAttribute("data-select-all")) {
+      form.querySelectorAll('input[name="ids[]"]').forEach(function (box) {
+        box.checked = target.checked;
+      });
+    }
+    if (target.hasAttribute("data-select-all") || target.name === "ids[]") updateBulk(form);
+  });
+
+  function initBulk(root) {
+    root.querySelectorAll("form[data-bulk]").forEach(updateBulk);
+    if (root instanceof HTMLFormElement && root.hasAttribute("data-bulk")) updateBulk(root);
+  }
+  document.addEventListener("DOMContentLoaded", function () { initBulk(document); });
+  document.addEventListener("htmx:load", function (event) { initBulk(event.detail.elt); });
+
+  // Uploads: htmx reports XHR progress; a <progress data-upload-progress> in the form shows it.
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var form = event.target instanceof Element ? event.target.closest("form") : null;
+    var bar = form ? form.querySelector("progress[data-upload-progress]") : null;
+    if (bar && event.detail.lengthComputable) {
+      bar.hidden = false;
+      bar.max = 100;
+      bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
+    }
+  });
+
+  // Success messages leave by themselves; errors stay until dismissed.
+  function fadeToasts(root) {
+    root.querySelectorAll(".toast:not(.toast-error)").forEach(function (toast) {
+      window.setTimeout(function () { toast.remove(); }, 8000);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { fadeToasts(document); });
+  document.addEventListener("htmx:oobAfterSwap", function (event) { fadeToasts(event.detail.target); });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target.id === "toasts") fadeToasts(event.detail.target);
+  });
+
+  // Live pages (one sse-connect per page): the connection state in #live-status, and
+  // resuming from the last event seen. After a hard failure the SSE extension builds a new
+  // EventSource that sends no Last-Event-ID, so its URL's "after=" is rewritten here.
+  var lastEventId = null;
+  document.addEventListener("htmx:sseMessage", function (event) {
+    var id = event.detail && event.detail.lastEventId;
+    if (id) lastEventId = id;
+  });
+  document.addEventListener("htmx:sseError", function () {
+    var status = document.getElementById("live-status");
+    if (status) status.hidden = false;
+  });
+  document.addEventListener("htmx:sseOpen", function () {
+    var status = document.getElementById("live-status");
+    if (status) status.hidden = true;
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!window.htmx || !window.htmx.createEventSource) return;
+    var create = window.htmx.createEventSource;
+    window.htmx.createEventSource = function (url) {
+      if (lastEventId) {
+        var u = new URL(url, window.location.href);
+        u.searchParams.set("after", lastEventId);
+        url = u.toString();
+      }
+      return create(url);
+    };
+  });
+})();
