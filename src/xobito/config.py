@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     worker_in_process: bool = True
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
+    # ``xobito serve --workers N``: how long uvicorn's supervisor waits for a worker process to
+    # answer its health check before it kills and restarts it. uvicorn's 5 s killed workers
+    # that were starting (imports) or busy on a loaded machine, over and over, dropping the
+    # requests they held (seen in the soak, bench/soak.py).
+    serve_healthcheck_seconds: int = Field(60, ge=1)
     # FastAPI's native OpenTelemetry instrumentation. Off unless asked for: even with no
     # provider configured, its per-request checks cost ~5 % of a send's CPU (measured);
     # Prometheus metrics (/metrics) are always on.

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from structlog.testing import capture_logs
@@ -31,11 +31,19 @@ async def half(request: Request) -> Response:
     return StreamingResponse(body(), media_type="application/json")
 
 
+async def gone(request: Request) -> Response:
+    raise ClientDisconnect()
+
+
 def small_app() -> Starlette:
     # As in the app: a user middleware, inside Starlette's own last handler (which would
     # answer, then raise the exception again to the server).
     return Starlette(
-        routes=[Route("/broken", broken), Route("/half", half)],
+        routes=[
+            Route("/broken", broken),
+            Route("/half", half),
+            Route("/gone", gone, methods=["POST"]),
+        ],
         middleware=[Middleware(LastResort)],
     )
 
@@ -104,3 +112,32 @@ async def test_an_exception_after_the_answer_began_is_logged_once_and_goes_no_fu
 
 async def test_the_app_is_wrapped_in_it(app: Any) -> None:
     assert app.user_middleware[0].cls is LastResort  # the outermost of ours
+
+
+async def test_a_client_gone_mid_body_is_neither_answered_nor_logged(
+    logs: list[dict[str, Any]],
+) -> None:
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/gone",
+        "raw_path": b"/gone",
+        "query_string": b"",
+        "headers": [],
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 1234),
+    }
+    await small_app()(scope, receive, send)
+    assert sent == []
+    assert [e for e in logs if e["log_level"] == "error"] == []

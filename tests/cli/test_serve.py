@@ -59,3 +59,16 @@ def test_the_default_pool_with_four_workers_starts_without_a_warning(
     )
     assert started["workers"] == 4
     assert "db_pool_too_large" not in output
+
+
+def test_worker_processes_get_a_generous_health_check(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn kills a worker that does not answer its supervisor within the timeout: its 5 s
+    killed workers that were importing or busy on a loaded machine, again and again."""
+    _, started = serve(backend, monkeypatch, "--workers", "2")
+    assert started["timeout_worker_healthcheck"] == 60
+    _, started = serve(
+        backend, monkeypatch, "--workers", "2", XOBITO_SERVE_HEALTHCHECK_SECONDS="15"
+    )
+    assert started["timeout_worker_healthcheck"] == 15

@@ -68,6 +68,7 @@ def serve(
         access_log=False,
         proxy_headers=True,
         log_level=settings.log_level.lower(),
+        timeout_worker_healthcheck=settings.serve_healthcheck_seconds,
     )
 
 
