@@ -11,7 +11,7 @@ from sqlalchemy import Row
 
 from xobito.kit.phone import to_e164
 from xobito.kit.time import iso
-from xobito.kit.validation import Email, Len, RequestModel, Str255
+from xobito.kit.validation import Email, Len, RequestModel, Str255, item_errors
 from xobito.models import Contact
 
 # Integers are 32-bit columns; anything outside is refused before it reaches the database.
@@ -26,9 +26,20 @@ def _phone(value: str) -> str:
     return e164
 
 
+MAX_GROUPS = 50
+GROUP_NAME_MAX = 255
+
+
 def _group_names(value: str) -> str:
-    if any(len(part.strip()) > 255 for part in value.split(",")):
-        raise PydanticCustomError("max_string", "max", {"max": 255})
+    """``groups`` names at most 50 groups (after trimming, empty parts and repeats dropped,
+    as ``group_names`` reads it), each at most 255 characters; a long one is reported as
+    ``groups.<position in that list>``. A request can then create no more than 50 groups."""
+    names = group_names(value)
+    if len(names) > MAX_GROUPS:
+        raise PydanticCustomError("too_long", "too_long", {"max_length": MAX_GROUPS})
+    long = [i for i, name in enumerate(names) if len(name) > GROUP_NAME_MAX]
+    if long:
+        raise item_errors("max_string", {"max": GROUP_NAME_MAX}, long)
     return value
 
 

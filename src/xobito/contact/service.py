@@ -164,7 +164,9 @@ class ContactService:
         """Add these contacts of the workspace to a group (made if missing): the dashboard's
         bulk action. Each contact that changes is an update, with its webhook. Returns how
         many changed."""
-        errors = parse(ContactUpdate, {"groups": group_name})[1].get("groups")
+        found = parse(ContactUpdate, {"groups": group_name})[1]
+        # (A name too long is reported as ``groups.0``.)
+        errors = [m for key, ms in found.items() if key.split(".")[0] == "groups" for m in ms]
         if errors or not group_names(group_name):
             raise ValidationFailed({"groups": errors or ["The groups field is required."]})
         [group_id] = await self.groups.ensure(group_names(group_name)[:1])

@@ -178,6 +178,13 @@ def _message(attr: str, err: Mapping[str, Any]) -> str:
     return f"The {attr} is invalid."
 
 
+def item_errors(kind: str, ctx: Mapping[str, Any], indexes: Sequence[int]) -> PydanticCustomError:
+    """One error per item of a list-like value, each under ``<field>.<index>`` with the
+    message of ``kind`` (``item_errors("max_string", {"max": 255}, [1, 3])`` →
+    ``groups.1``/``groups.3``: "The groups.1 may not be greater than 255 characters.")."""
+    return PydanticCustomError("items", "items", {"items": [(i, kind, dict(ctx)) for i in indexes]})
+
+
 def key_of(loc: Sequence[int | str]) -> str:
     return ".".join(str(part) for part in loc)
 
@@ -196,6 +203,12 @@ def errors_from_pydantic(items: Sequence[Mapping[str, Any]], *, drop: int = 0) -
             loc = [named]
         if not loc:
             out.setdefault("body", []).append("The request body must be a JSON object.")
+            continue
+        if err["type"] == "items":
+            for index, kind, ctx in err["ctx"]["items"]:
+                item = key_of([*loc, index])
+                sub = {"type": kind, "ctx": ctx, "input": ""}
+                out.setdefault(item, []).append(_message(attribute(item), sub))
             continue
         key = key_of(loc)
         message = _message(attribute(key), err)

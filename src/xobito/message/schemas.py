@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
+from xobito.contact.schemas import GroupNames
 from xobito.kit.phone import to_e164
 from xobito.kit.time import iso
 from xobito.kit.validation import Email, Errors, Len, RequestModel, Str255, Url
@@ -54,7 +55,7 @@ class ContactIn(RequestModel):
     email: Email | None = None
     country: Str255 | None = None
     assigned_id: Int32 | None = None
-    groups: Annotated[str, Len(max=2000)] | None = None
+    groups: GroupNames | None = None  # the same bound as POST /contacts
 
 
 class ReplyButton(RequestModel):
