@@ -22,7 +22,7 @@ from tests.message.conftest import Messaging
 from xobito.app import create_app
 from xobito.config import Settings
 from xobito.kit.db import dispose_engine, driver_connection
-from xobito.models import Chat, Job, Message, WebhookDelivery, WebhookEvent
+from xobito.models import Chat, Job, LiveEvent, Message, WebhookDelivery, WebhookEvent
 
 IGNORED = {"id", "wamid", "created_at", "updated_at", "sent_at", "response", "payload"}
 
@@ -77,10 +77,18 @@ async def test_keyed_and_unkeyed_sends_store_the_same_rows(
     assert chat.last_message_at >= second.sent_at  # type: ignore[operator]
     events = list(await session.scalars(select(WebhookEvent).order_by(WebhookEvent.id)))
     sent = [e for e in events if e.event == "message.sent"]
-    assert [columns(e, {"id", "event_id", "body", "created_at"}) for e in sent] == [
+    assert [columns(e, {"id", "event_id", "body", "created_at", "message_id"}) for e in sent] == [
         {"workspace_id": tenant.workspace.id, "event": "message.sent", "topic": "message.sent"}
     ] * 2
     assert sent[0].event_id != sent[1].event_id
+    assert [e.message_id for e in sent] == [first.id, second.id]  # the timeline's link
+    # Each send told the open pages, with the next id of the workspace's counter.
+    live = list(await session.scalars(select(LiveEvent).order_by(LiveEvent.id)))
+    assert [(e.id, e.kind, e.chat_id, e.message_id) for e in live] == [
+        (1, "message", first.chat_id, first.id),
+        (2, "message", first.chat_id, second.id),
+    ]
+    assert first.token_id == second.token_id == tenant.token_id
     deliveries = list(
         await session.scalars(
             select(WebhookDelivery).where(WebhookDelivery.event_id.in_([e.id for e in sent]))

@@ -31,6 +31,7 @@ class Inbound:
     media: dict[str, Any] | None
     context_message_id: str | None
     received_at: datetime
+    raw: dict[str, Any] | None = None  # Meta's message object, as received (the timeline's)
 
 
 def timestamp(value: Any) -> datetime:
@@ -135,6 +136,7 @@ def parse_message(m: dict[str, Any]) -> Inbound | Refused:
         media=media,
         context_message_id=_context_id(context),
         received_at=timestamp(m.get("timestamp")),
+        raw=m,
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.contact.repository import ContactRepository
@@ -15,6 +16,7 @@ from xobito.inbound.parsing import timestamp
 from xobito.inbound.scope import Scope
 from xobito.jobs.repository import JobRepository
 from xobito.kit.time import utcnow
+from xobito.live.publish import publish
 from xobito.message.recipient import RecipientResolver
 from xobito.message.repository import (
     ChatRepository,
@@ -24,7 +26,7 @@ from xobito.message.repository import (
     stored_wamids,
 )
 from xobito.message.statemachine import applies
-from xobito.models import Chat, Contact, Message, Workspace
+from xobito.models import Chat, Contact, Message, MessageStatus, Workspace
 from xobito.template.repository import set_status_by_meta_id
 from xobito.webhook.events import emit_many, emit_message, emit_received, message_body
 from xobito.webhook.forwarding import emit_forwards
@@ -72,6 +74,8 @@ class StatusBatch:
         self.states = states
         self.moved: dict[int, MessageState] = {}
         self.events: list[tuple[int, str, Callable[[], dict[str, Any]]]] = []
+        self.about: list[int] = []  # the message of each of ``events``
+        self.received: list[dict[str, Any]] = []  # every status of a known message (timeline)
         self.created: dict[str, int] = {}  # inbound messages stored by this batch: wamid -> ws
 
     def apply(self, workspace_id: int, status: dict[str, Any]) -> None:
@@ -84,20 +88,43 @@ class StatusBatch:
                 return  # an inbound message this batch stored: statuses never move it
             unknown_status(self.session, workspace_id, status)
             return
-        if move(message, status):
+        moved = move(message, status)
+        self.received.append(status_row(message.id, new, moved, status))
+        if moved:
             self.moved[message.id] = message
             # The body is only built if an endpoint listens: keep the state it must show.
             body = partial(message_body, replace(message))
             self.events.append((workspace_id, f"message.{message.status}", body))
+            self.about.append(message.id)
+            publish(
+                self.session, workspace_id, "status", chat_id=message.chat_id, message_id=message.id
+            )
 
     async def emit(self) -> None:
         if self.events:
-            await emit_many(self.session, self.events)
-            self.events = []
+            await emit_many(self.session, self.events, self.about)
+            self.events, self.about = [], []
 
     async def finish(self) -> None:
         await self.emit()
         await MessageStates(self.session).save(list(self.moved.values()), utcnow())
+        await record_statuses(self.session, self.received)
+
+
+def status_row(message_id: int, status: str, applied: bool, raw: dict[str, Any]) -> dict[str, Any]:
+    """A ``message_statuses`` row: the status webhook as received, and whether it applied."""
+    return {
+        "message_id": message_id,
+        "status": status[:16],
+        "applied": applied,
+        "payload": raw,
+        "received_at": utcnow(),
+    }
+
+
+async def record_statuses(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(MessageStatus), rows)
 
 
 def unknown_status(session: AsyncSession, workspace_id: int, status: dict[str, Any]) -> None:
@@ -112,11 +139,19 @@ def unknown_status(session: AsyncSession, workspace_id: int, status: dict[str, A
 
 @dataclass
 class Senders:
-    """A batch's look-ups for its inbound messages (``InboundProcessor._senders``)."""
+    """A batch's look-ups for its inbound messages (``InboundProcessor._senders``), and what
+    they did to the conversations."""
 
     stored: set[str]  # wamids stored already, or by this batch
     contacts: dict[tuple[int, str], Contact] = field(default_factory=dict)  # (ws, phone)
     chats: dict[tuple[int, int], Chat] = field(default_factory=dict)  # (ws, contact id)
+    unread: dict[int, tuple[Chat, int]] = field(default_factory=dict)  # chat id -> new messages
+
+    def finish(self, session: AsyncSession) -> None:
+        """Count the customer's new messages as unread, in one UPDATE per conversation
+        (added in SQL: an agent may open the conversation meanwhile)."""
+        for chat, count in self.unread.values():
+            chat.unread_count = Chat.unread_count + count
 
 
 class InboundProcessor:
@@ -159,6 +194,7 @@ class InboundProcessor:
             message = await self.message(op, senders)
             if message is not None and message.wamid is not None:
                 batch.created[message.wamid] = op.workspace_id
+        senders.finish(self.session)
         await batch.finish()
         return notes
 
@@ -204,6 +240,7 @@ class InboundProcessor:
             # A contact created by this transaction has no chat yet: nobody else can see it.
             chat = await (chats.create(contact.id) if created else chats.ensure(contact.id))
             senders.chats[(workspace_id, contact.id)] = chat
+        new_conversation = chat.last_message_at is None
         if chat.last_inbound_at is None or chat.last_inbound_at < m.received_at:
             chat.last_inbound_at = m.received_at
         if chat.last_message_at is None or chat.last_message_at < m.received_at:
@@ -218,7 +255,7 @@ class InboundProcessor:
             phone=contact.phone,
             phone_number_id=number,
             text=m.text,
-            payload={"button_reply": m.button_reply, "media": m.media},
+            payload={"button_reply": m.button_reply, "media": m.media, "webhook": m.raw},
             status="received",
             context_message_id=m.context_message_id,
             received_at=m.received_at,
@@ -226,7 +263,24 @@ class InboundProcessor:
         self.session.add(message)
         senders.stored.add(m.wamid)
         await emit_received(self.session, message)
+        self._conversation_moved(senders, chat, message, new_conversation)
         return message
+
+    def _conversation_moved(
+        self, senders: Senders, chat: Chat, message: Message, new: bool
+    ) -> None:
+        """A customer's message: one more unread, a resolved conversation reopens, and the
+        open pages hear of it."""
+        ws = chat.workspace_id
+        _, count = senders.unread.get(chat.id, (chat, 0))
+        senders.unread[chat.id] = (chat, count + 1)
+        reopened = chat.resolved_at is not None
+        if reopened:
+            chat.resolved_at = None
+        publish(self.session, ws, "message", chat_id=chat.id, message_id=message)
+        if new or reopened:
+            data = {"change": "new" if new else "reopened"}
+            publish(self.session, ws, "conversation", chat_id=chat.id, data=data)
 
     async def status(
         self, workspace_id: int, status: dict[str, Any], *, retry_unknown: bool = True
@@ -240,9 +294,13 @@ class InboundProcessor:
             if retry_unknown:
                 unknown_status(self.session, workspace_id, status)
             return False
-        if not move(message, status):
+        moved = move(message, status)
+        await record_statuses(self.session, [status_row(message.id, new, moved, status)])
+        if not moved:
             return False
         await emit_message(self.session, message)
+        chat_id = message.chat_id
+        publish(self.session, workspace_id, "status", chat_id=chat_id, message_id=message.id)
         return True
 
     async def known(self, workspace_id: int, status: dict[str, Any]) -> bool:

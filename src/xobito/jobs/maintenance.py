@@ -11,17 +11,19 @@ from xobito.account.repository import SessionRepository
 from xobito.config import Settings
 from xobito.idempotency.repository import IdempotencyRepository
 from xobito.inbound.repository import TrafficRepository
+from xobito.live.repository import purge_live_events
 from xobito.models import InboxEvent, Job
 from xobito.webhook.repository import DeliveryRepository
 
 DONE_ROWS_KEPT = timedelta(days=7)
 TRAFFIC_KEPT = timedelta(days=30)  # webhook counts per workspace and hour (the doctor's)
+LIVE_EVENTS_KEPT = timedelta(days=2)  # a page away longer than this resyncs instead
 
 
 async def purge(session: AsyncSession, settings: Settings, now: datetime) -> dict[str, int]:
     """Webhook logs past retention (30 days), idempotency keys past 24 h, finished jobs and
     processed inbox rows past a week, webhook traffic counts past 30 days, dashboard
-    sessions past their expiry."""
+    sessions past their expiry, live events past two days."""
     counts = {
         "webhook_logs": await DeliveryRepository(session).purge_logs(
             now - timedelta(days=settings.webhook_log_retention_days)
@@ -39,4 +41,5 @@ async def purge(session: AsyncSession, settings: Settings, now: datetime) -> dic
     counts["user_sessions"] = await SessionRepository(session).purge_expired(
         now, now - timedelta(minutes=settings.session_idle_minutes)
     )
+    counts["live_events"] = await purge_live_events(session, now - LIVE_EVENTS_KEPT)
     return counts

@@ -45,6 +45,7 @@ class MessageState:
     workspace_id: int
     wamid: str
     status: str
+    chat_id: int | None
     contact_id: int | None
     phone: str
     text: str | None

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.kit.db import driver_connection
+from xobito.live.publish import committed
 from xobito.models import Chat, Contact, Message
 
 
@@ -56,6 +57,9 @@ class OutboundMessage:
     sent_at: datetime | None = None
     failed_at: datetime | None = None
     direction: str = "outbound"
+    token_id: int | None = None  # the API token that asked for it
+    user_id: int | None = None  # the dashboard user who sent it
+    graph_status: int | None = None  # HTTP status of Meta's answer
 
     def as_model(self) -> Message:
         return Message(**{f: getattr(self, f) for f in self.__slots__})
@@ -96,37 +100,42 @@ WHERE c.workspace_id = $1 AND c.phone = $2
 """
 
 # $16 is the one timestamp of the write (created_at = updated_at, as the ORM sets them).
+# The conversation's live event (``live.publish``) is written by the same statement.
 _MESSAGE_AND_CHAT = """
 WITH m AS (
   INSERT INTO messages (workspace_id, chat_id, contact_id, wamid, direction, type, phone,
     phone_number_id, text, payload, response, status, error_code, error_message,
-    sent_at, failed_at, created_at, updated_at)
+    sent_at, failed_at, token_id, user_id, graph_status, created_at, updated_at)
   VALUES ($1, $2, $3, $4, 'outbound', $5, $6, $7, $8, $9::text::json, $10::text::json, $11,
-    $12, $13, $14, $15, $16, $16)
+    $12, $13, $14, $15, $17, $18, $19, $16, $16)
   RETURNING id
 ), c AS (
   UPDATE chats SET last_message_at = $16, updated_at = $16
   WHERE id = $2 AND workspace_id = $1
+), l AS (
+  INSERT INTO live_events (workspace_id, kind, chat_id, message_id, created_at)
+  SELECT $1, 'message', $2, m.id, $16 FROM m
 )"""
 # The outbox event with one delivery per endpoint, the sandbox's simulated statuses, and the
 # answer stored on the request's Idempotency-Key (spec §3), each only when there is one.
 _EXTRAS = """, e AS (
-  INSERT INTO webhook_events (workspace_id, event_id, event, topic, body, created_at)
-  SELECT $1, $17::text, $18::text, $18::text, $19::bytea, $16
-  WHERE $17::text IS NOT NULL
+  INSERT INTO webhook_events (workspace_id, event_id, event, topic, body, created_at,
+    message_id)
+  SELECT $1, $20::text, $21::text, $21::text, $22::bytea, $16, m.id FROM m
+  WHERE $20::text IS NOT NULL
   RETURNING id
 ), d AS (
   INSERT INTO webhook_deliveries (event_id, endpoint_id, state, attempts, next_attempt_at,
     created_at)
   SELECT e.id, t.endpoint_id, 'pending', 0, $16, $16
-  FROM e, unnest($20::int[]) AS t(endpoint_id)
+  FROM e, unnest($23::int[]) AS t(endpoint_id)
 ), j AS (
   INSERT INTO jobs (kind, payload, run_at, attempts, max_attempts, created_at)
   SELECT t.kind, t.payload::json, t.run_at, 0, 10, $16
-  FROM unnest($21::text[], $22::text[], $23::timestamptz[]) AS t(kind, payload, run_at)
+  FROM unnest($24::text[], $25::text[], $26::timestamptz[]) AS t(kind, payload, run_at)
 ), k AS (
-  UPDATE idempotency_keys SET response_status = $25, response_body = $26
-  WHERE id = $24::int AND owner = $27::text
+  UPDATE idempotency_keys SET response_status = $28, response_body = $29
+  WHERE id = $27::int AND owner = $30::text
 )"""
 # Most sends have none (no endpoint listens, not the sandbox, no key): the shorter statement
 # saves the database the empty inserts.
@@ -183,7 +192,8 @@ class SendRepository:
         answer: StoredAnswer | None = None,
     ) -> None:
         """PostgreSQL (``on_driver``): write the outcome in one statement, committed on its
-        own unless the session is in a transaction (then it commits with it)."""
+        own unless the session is in a transaction (then it commits with it); the open
+        pages are woken after the commit (``live.publish.committed``)."""
         async with driver_connection(self.session) as driver:
             assert driver is not None, "record needs PostgreSQL (see on_driver)"
             values = [
@@ -203,9 +213,13 @@ class SendRepository:
                 message.sent_at,
                 message.failed_at,
                 now,
+                message.token_id,
+                message.user_id,
+                message.graph_status,
             ]
             if event is None and not jobs and answer is None:
                 await driver.fetchval(RECORD_SQL, *values)
+                committed(self.session, self.workspace_id)
                 return
             await driver.fetchval(
                 RECORD_WITH_EXTRAS_SQL,
@@ -222,6 +236,7 @@ class SendRepository:
                 answer.body if answer else None,
                 answer.owner if answer else None,
             )
+        committed(self.session, self.workspace_id)
 
     async def touch_chat(self, chat_id: int, now: datetime) -> None:
         stmt = (

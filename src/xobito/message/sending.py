@@ -16,6 +16,7 @@ from xobito.jobs.repository import JobRepository
 from xobito.kit.db import checkpoint
 from xobito.kit.metrics import SENDS
 from xobito.kit.time import utcnow
+from xobito.live.publish import publish
 from xobito.message.repository import MessageRepository
 from xobito.message.schemas import send_record
 from xobito.message.send_repository import (
@@ -68,8 +69,13 @@ class Sender:
         sandbox_delay: float,
         *,
         reply: Reply | None = None,
+        token_id: int | None = None,
+        user_id: int | None = None,
     ) -> None:
-        """``reply``: the request carries an Idempotency-Key (see ``Reply``)."""
+        """``reply``: the request carries an Idempotency-Key (see ``Reply``); ``token_id`` /
+        ``user_id``: who asks (kept on the message for its timeline)."""
+        self.token_id = token_id
+        self.user_id = user_id
         self.session = session
         self.workspace_id = workspace_id
         self.messages = MessageRepository(session, workspace_id)
@@ -114,12 +120,15 @@ class Sender:
             phone_number_id=link.info.phone_number_id,
             text=text,
             payload=body,
+            token_id=self.token_id,
+            user_id=self.user_id,
         )
         if error is None:
             message.wamid = result.wamid
             message.response = result.raw
             message.status = "sent"
             message.sent_at = now
+            message.graph_status = 200
             SENT.inc()
         else:
             message.status = "failed"
@@ -127,6 +136,7 @@ class Sender:
             message.error_code = error.code
             message.error_message = error.describe()
             message.response = error.raw or None
+            message.graph_status = error.http_status
             FAILED.inc()
         simulate = error is None and getattr(provider, "simulates_statuses", False)
         jobs = self._simulations(message, link, now) if simulate else []
@@ -171,9 +181,10 @@ class Sender:
     async def _store(self, message: OutboundMessage, now: datetime, jobs: list[QueuedJob]) -> None:
         """The message, its chat's activity, its outbox event and any simulation jobs, in the
         session's transaction (which the request boundary commits)."""
-        await self.messages.add(message.as_model())
-        await emit_message(self.session, message)
+        model = await self.messages.add(message.as_model())
+        await emit_message(self.session, model)
         await self.sends.touch_chat(message.chat_id, now)
+        publish(self.session, self.workspace_id, "message", chat_id=model.chat_id, message_id=model)
         for job in jobs:
             delay = (job.run_at - now).total_seconds()
             self.jobs.enqueue(job.kind, job.payload, delay=delay)

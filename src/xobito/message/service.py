@@ -60,15 +60,20 @@ class MessageService:
         sandbox_delay: float = 1.0,
         *,
         reply: Reply | None = None,
+        token_id: int | None = None,
+        user_id: int | None = None,
     ) -> None:
-        """``reply``: the request's Idempotency-Key reservation and answer (see ``Reply``)."""
+        """``reply``: the request's Idempotency-Key reservation and answer (see ``Reply``);
+        ``token_id`` / ``user_id``: the API token or dashboard user asking."""
         self.session = session
         self.workspace = workspace
         self.providers = providers
         self.recipients = RecipientResolver(session, workspace)
         self.chats = ChatRepository(session, workspace.id)
         self.sends = SendRepository(session, workspace.id)
-        self.sender = Sender(session, workspace.id, sandbox_delay, reply=reply)
+        self.sender = Sender(
+            session, workspace.id, sandbox_delay, reply=reply, token_id=token_id, user_id=user_id
+        )
 
     async def link(self, from_phone_number_id: str | None = None) -> Link:
         link = await ConnectionService(self.session).link(self.workspace.id, from_phone_number_id)

@@ -3,6 +3,7 @@
 from xobito.kit.db import Base
 from xobito.models.activity_entry import ActivityEntry
 from xobito.models.api_token import ApiToken
+from xobito.models.canned_reply import CannedReply
 from xobito.models.chat import Chat
 from xobito.models.contact import Contact
 from xobito.models.contact_group import ContactGroup
@@ -11,8 +12,11 @@ from xobito.models.idempotency_key import IdempotencyKey
 from xobito.models.inbox_event import InboxEvent
 from xobito.models.invitation import Invitation
 from xobito.models.job import Job
+from xobito.models.live_event import LiveEvent
+from xobito.models.media_object import MediaObject
 from xobito.models.membership import Membership
 from xobito.models.message import Message
+from xobito.models.message_status import MessageStatus
 from xobito.models.password_reset import PasswordReset
 from xobito.models.phone_number import PhoneNumber
 from xobito.models.source import Source
@@ -36,6 +40,7 @@ __all__ = [
     "ActivityEntry",
     "ApiToken",
     "Base",
+    "CannedReply",
     "Chat",
     "Contact",
     "ContactGroup",
@@ -44,8 +49,11 @@ __all__ = [
     "InboxEvent",
     "Invitation",
     "Job",
+    "LiveEvent",
+    "MediaObject",
     "Membership",
     "Message",
+    "MessageStatus",
     "PasswordReset",
     "PhoneNumber",
     "Source",

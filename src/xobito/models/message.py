@@ -11,12 +11,19 @@ from xobito.models.mixins import Timestamps, WorkspaceOwned
 
 
 class Message(Timestamps, WorkspaceOwned, Base):
-    """One WhatsApp message, outbound or inbound, identified by Meta's ``wamid``."""
+    """One WhatsApp message, outbound or inbound, identified by Meta's ``wamid``; or an
+    internal note of the inbox (``direction`` ``note``: never sent, no wamid).
+
+    Who made an outbound message: ``token_id`` (an API token) or ``user_id`` (a dashboard
+    user; also a note's author); a campaign's messages are found through its recipients.
+    ``graph_status`` is the HTTP status of Meta's answer to the send.
+    """
 
     __tablename__ = "messages"
     __table_args__ = (
         Index("uq_messages_wamid", "wamid", unique=True),
-        Index("ix_messages_workspace_id_chat_id", "workspace_id", "chat_id"),
+        # A conversation's messages newest first (and its latest one) by one index range.
+        Index("ix_messages_workspace_id_chat_id_id", "workspace_id", "chat_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -44,3 +51,6 @@ class Message(Timestamps, WorkspaceOwned, Base):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    token_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    graph_status: Mapped[int | None] = mapped_column(Integer, nullable=True)

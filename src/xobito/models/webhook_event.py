@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xobito.kit.db import Base, UTCDateTime
@@ -17,6 +17,7 @@ class WebhookEvent(Base):
     """
 
     __tablename__ = "webhook_events"
+    __table_args__ = (Index("ix_webhook_events_message_id", "message_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(
@@ -27,3 +28,5 @@ class WebhookEvent(Base):
     topic: Mapped[str] = mapped_column(String(64), nullable=False)
     body: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    # The message a ``message.*`` event is about (its timeline lists the deliveries).
+    message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -17,4 +17,6 @@ class Workspace(Timestamps, Base):
     rate_limit_max: Mapped[int] = mapped_column(Integer, nullable=False, default=60)
     rate_limit_decay: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     enforce_care_window: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # Opening a conversation in the inbox tells Meta its messages were read (blue ticks).
+    send_read_receipts: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     whatsapp_provider: Mapped[str] = mapped_column(String(16), nullable=False, default="sandbox")

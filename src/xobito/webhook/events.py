@@ -37,8 +37,10 @@ async def emit(
     body: dict[str, Any],
     *,
     endpoint_ids: list[int] | None = None,
+    message: Any = None,
 ) -> str | None:
-    """Write the event and its deliveries; returns the event id, or None if nobody listens."""
+    """Write the event and its deliveries; returns the event id, or None if nobody listens.
+    ``message``: the ``Message`` a ``message.*`` event is about (its timeline lists it)."""
     targets = (
         endpoint_ids
         if endpoint_ids is not None
@@ -46,12 +48,15 @@ async def emit(
     )
     if not targets:
         return None
+    if message is not None and getattr(message, "id", None) is None:
+        await session.flush()  # a message added in this transaction gets its id
     record = WebhookEvent(
         workspace_id=workspace_id,
         event_id=new_event_id(),
         event=event,
         topic=topic,
         body=orjson.dumps(body),
+        message_id=getattr(message, "id", None),
     )
     session.add(record)
     await session.flush()
@@ -154,7 +159,7 @@ def message_event(message: MessageFacts) -> tuple[str, dict[str, Any]]:
 
 async def emit_message(session: AsyncSession, message: MessageFacts) -> None:
     name, body = message_event(message)
-    await emit(session, message.workspace_id, name, name, body)
+    await emit(session, message.workspace_id, name, name, body, message=message)
 
 
 def message_body(message: MessageFacts) -> dict[str, Any]:
@@ -181,14 +186,18 @@ def message_body(message: MessageFacts) -> dict[str, Any]:
 
 
 async def emit_many(
-    session: AsyncSession, events: Sequence[tuple[int, str, Callable[[], dict[str, Any]]]]
+    session: AsyncSession,
+    events: Sequence[tuple[int, str, Callable[[], dict[str, Any]]]],
+    message_ids: Sequence[int | None] | None = None,
 ) -> None:
     """``emit`` for many ``(workspace_id, event name, body maker)`` (the topic is the name),
     in order, with one INSERT for the events and one for their deliveries. A body is only
-    made for an event some endpoint listens to."""
+    made for an event some endpoint listens to. ``message_ids``: the message each event is
+    about, if any (in the same order)."""
     listening: dict[tuple[int, str], list[int]] = {}
     records: list[tuple[dict[str, Any], list[int]]] = []
-    for workspace_id, name, body in events:
+    about = list(message_ids) if message_ids is not None else [None] * len(events)
+    for (workspace_id, name, body), message_id in zip(events, about, strict=True):
         key = (workspace_id, name)
         if key not in listening:
             listening[key] = await EndpointRepository(session, workspace_id).subscribed(name)
@@ -199,6 +208,7 @@ async def emit_many(
                 "event": name,
                 "topic": name,
                 "body": orjson.dumps(body()),
+                "message_id": message_id,
             }
             records.append((record, listening[key]))
     if records:
@@ -225,4 +235,11 @@ async def emit_received(session: AsyncSession, message: Message) -> None:
         "data": data,
         "timestamp": _timestamp(utcnow()),
     }
-    await emit(session, message.workspace_id, "message.received", "message.received", body)
+    await emit(
+        session,
+        message.workspace_id,
+        "message.received",
+        "message.received",
+        body,
+        message=message,
+    )
