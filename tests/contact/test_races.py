@@ -70,6 +70,17 @@ async def test_concurrent_creates_of_one_email(client: httpx.AsyncClient, factor
     one_wins(await at_once(client, "POST", [url] * N, bodies, a), 201, TAKEN["email"])
 
 
+async def test_concurrent_creates_of_one_email_in_different_cases(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    a = await factory.tenant()
+    base = await labelled(factory, a)
+    cases = ["ann@example.com", "Ann@example.com", "ANN@EXAMPLE.COM", "ann@Example.Com"]
+    bodies = [base | {"phone": f"+1415555{n:04d}", "email": cases[n % 4]} for n in range(N)]
+    url = a.url("/contacts")
+    one_wins(await at_once(client, "POST", [url] * N, bodies, a), 201, TAKEN["email"])
+
+
 async def test_concurrent_creates_sharing_new_groups_use_one_group_each(
     client: httpx.AsyncClient, factory: Factory
 ) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xobito.kit.db import Base, UTCDateTime
@@ -13,7 +13,13 @@ class Contact(Timestamps, WorkspaceOwned, Base):
     __tablename__ = "contacts"
     __table_args__ = (
         UniqueConstraint("workspace_id", "phone"),
-        UniqueConstraint("workspace_id", "email"),
+        # Emails are unique regardless of case (migration 0012).
+        Index(
+            "uq_contacts_workspace_id_lower_email",
+            "workspace_id",
+            text("lower(email)"),
+            unique=True,
+        ),
         Index("ix_contacts_workspace_id_id", "workspace_id", "id"),
     )
 
