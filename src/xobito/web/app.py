@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
-from xobito.web import account, auth, contacts, csrf, errors
+from xobito.web import account, auth, contacts, csrf, errors, labels
 from xobito.web.security import SecurityHeadersMiddleware
 
 
@@ -28,6 +28,7 @@ def create_web_app(parent: FastAPI) -> FastAPI:
     # and cannot be shadowed by the account pages; the bare ``/{subdomain}`` comes last.
     for router in (
         contacts.router,
+        *labels.routers,
         auth.router,
         account.router,
         auth.workspace_home,
