@@ -34,3 +34,5 @@ class Template(Timestamps, WorkspaceOwned, Base):
     body_variable_value: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     template_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
     cards_json: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    # Meta's ``quality_score.score`` (GREEN, YELLOW, RED, UNKNOWN); not part of the API record.
+    quality: Mapped[str | None] = mapped_column(String(16), nullable=True)

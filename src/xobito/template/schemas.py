@@ -10,6 +10,14 @@ from xobito.models import Template
 
 _VARIABLE = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 STATUSES = ("DRAFT", "PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED")
+QUALITIES = ("GREEN", "YELLOW", "RED", "UNKNOWN")
+
+
+def quality_of(meta: dict[str, Any]) -> str | None:
+    """Meta's ``quality_score: {"score": "GREEN", ...}``, when the listing carries it."""
+    score = meta.get("quality_score")
+    value = str(score.get("score", "")).upper() if isinstance(score, dict) else ""
+    return value if value in QUALITIES else None
 
 
 def count_params(text: str | None) -> int:
@@ -59,6 +67,7 @@ def from_meta(meta: dict[str, Any]) -> dict[str, Any]:
         "body_variable_value": list(body_values) if body_values else None,
         "template_type": "carousel" if cards else "standard",
         "cards_json": cards,
+        "quality": quality_of(meta),
     }
 
 

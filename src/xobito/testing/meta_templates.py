@@ -23,6 +23,7 @@ def make_template(
     body_examples: Sequence[str] | None = ("Jane", "#1234"),
     footer: str | None = None,
     buttons: Sequence[Mapping[str, Any]] | None = None,
+    quality: str | None = None,
 ) -> dict[str, Any]:
     """One template as ``GET /{waba-id}/message_templates`` returns it."""
     components: list[dict[str, Any]] = []
@@ -38,7 +39,7 @@ def make_template(
         components.append({"type": "BUTTONS", "buttons": [dict(b) for b in buttons]})
     # Meta's template ids are 15-16 digit numbers; derive a stable one from the name.
     tid = template_id or str(10**15 + int.from_bytes(name.encode()[:6].ljust(6, b"\0"), "big"))
-    return {
+    template: dict[str, Any] = {
         "name": name,
         "parameter_format": "POSITIONAL",
         "components": components,
@@ -47,6 +48,9 @@ def make_template(
         "category": category,
         "id": tid,
     }
+    if quality is not None:  # Meta sends it when ``fields`` asks for ``quality_score``
+        template["quality_score"] = {"score": quality}
+    return template
 
 
 def sample_templates() -> list[dict[str, Any]]:
@@ -61,6 +65,7 @@ def sample_templates() -> list[dict[str, Any]]:
             "for taking the time to test with us.",
             body_examples=None,
             footer="WhatsApp Business Platform sample message",
+            quality="GREEN",
         ),
         make_template(
             "order_update",
@@ -80,6 +85,7 @@ def sample_templates() -> list[dict[str, Any]]:
                 },
                 {"type": "QUICK_REPLY", "text": "Talk to us"},
             ],
+            quality="YELLOW",
         ),
     ]
 

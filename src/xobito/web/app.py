@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
-from xobito.web import account, auth, contacts, csrf, errors, labels
+from xobito.web import account, auth, contacts, csrf, errors, labels, message_templates
 from xobito.web.security import SecurityHeadersMiddleware
 
 
@@ -29,6 +29,7 @@ def create_web_app(parent: FastAPI) -> FastAPI:
     for router in (
         contacts.router,
         *labels.routers,
+        message_templates.router,
         auth.router,
         account.router,
         auth.workspace_home,

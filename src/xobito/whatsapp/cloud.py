@@ -20,6 +20,17 @@ T = TypeVar("T")
 # Guards against a server that keeps handing out "next" pages forever.
 _MAX_TEMPLATE_PAGES = 1000
 _MAX_NUMBER_PAGES = 100
+# What a template sync reads: Meta's defaults plus the template's quality score.
+TEMPLATE_FIELDS = (
+    "id",
+    "name",
+    "language",
+    "status",
+    "category",
+    "parameter_format",
+    "components",
+    "quality_score",
+)
 # What the connection doctor reads of a WABA's numbers (fields of Meta's
 # WhatsAppBusinessAccountPhoneNumber).
 NUMBER_FIELDS = (
@@ -214,7 +225,7 @@ class CloudProvider:
         same result, and the bearer token never goes to a host taken from a response body.
         """
         url = f"{self.base_url}/{conn.waba_id}/message_templates"
-        params = {"limit": str(page_size)}
+        params = {"fields": ",".join(TEMPLATE_FIELDS), "limit": str(page_size)}
         return await self._all_pages(url, conn, params, _MAX_TEMPLATE_PAGES, "template listing")
 
     # ---- connection checks (the doctor) ----------------------------------------------------

@@ -63,6 +63,7 @@ class SandboxProvider:
                 "language": "en_US",
                 "status": "APPROVED",
                 "category": "UTILITY",
+                "quality_score": {"score": "GREEN"},
                 "components": [
                     {"type": "HEADER", "format": "TEXT", "text": "Hello World"},
                     {
@@ -79,9 +80,14 @@ class SandboxProvider:
                 "language": "en_US",
                 "status": "APPROVED",
                 "category": "UTILITY",
+                "quality_score": {"score": "UNKNOWN"},
                 "components": [
                     {"type": "HEADER", "format": "TEXT", "text": "Order {{1}}"},
-                    {"type": "BODY", "text": "Hi {{1}}, your order {{2}} is on its way."},
+                    {
+                        "type": "BODY",
+                        "text": "Hi {{1}}, your order {{2}} is on its way.",
+                        "example": {"body_text": [["Maria", "#4521"]]},
+                    },
                     {
                         "type": "BUTTONS",
                         "buttons": [
