@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.models import ApiToken
@@ -23,6 +23,22 @@ class TokenRepository:
     async def for_workspace(self, workspace_id: int) -> Sequence[ApiToken]:
         stmt = select(ApiToken).where(ApiToken.workspace_id == workspace_id).order_by(ApiToken.id)
         return (await self.session.execute(stmt)).scalars().all()
+
+    async def page(
+        self, workspace_id: int, page: int, per_page: int
+    ) -> tuple[Sequence[ApiToken], int]:
+        """Newest first, and how many the workspace has."""
+        stmt = (
+            select(ApiToken)
+            .where(ApiToken.workspace_id == workspace_id)
+            .order_by(ApiToken.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+        items = (await self.session.execute(stmt)).scalars().all()
+        count = select(func.count()).select_from(ApiToken)
+        total = await self.session.scalar(count.where(ApiToken.workspace_id == workspace_id))
+        return items, int(total or 0)
 
     async def get(self, workspace_id: int, token_id: int) -> ApiToken | None:
         stmt = select(ApiToken).where(

@@ -42,6 +42,11 @@ class TokenService:
     async def list(self, workspace: Workspace) -> Sequence[ApiToken]:
         return await self.repo.for_workspace(workspace.id)
 
+    async def page(
+        self, workspace: Workspace, page: int, per_page: int
+    ) -> tuple[Sequence[ApiToken], int]:
+        return await self.repo.page(workspace.id, page, per_page)
+
     async def revoke(self, workspace: Workspace, token_id: int) -> ApiToken:
         token = await self.repo.get(workspace.id, token_id)
         if token is None:

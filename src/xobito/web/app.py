@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
-from xobito.web import account, auth, contacts, csrf, errors, labels, message_templates
+from xobito.web import account, auth, contacts, csrf, errors, labels, message_templates, settings
 from xobito.web.security import SecurityHeadersMiddleware
 
 
@@ -30,6 +30,7 @@ def create_web_app(parent: FastAPI) -> FastAPI:
         contacts.router,
         *labels.routers,
         message_templates.router,
+        *settings.routers,
         auth.router,
         account.router,
         auth.workspace_home,

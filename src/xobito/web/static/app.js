@@ -22,7 +22,11 @@
     if (invalid) invalid.focus();
   }
   document.addEventListener("DOMContentLoaded", function () { focusInvalid(document); });
-  document.addEventListener("htmx:afterSwap", function (event) { focusInvalid(event.detail.target); });
+  // (An outerHTML swap replaces the target: then look in the document.)
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    focusInvalid(target && target.isConnected ? target : document);
+  });
 
   document.addEventListener("click", function (event) {
     var target = event.target;

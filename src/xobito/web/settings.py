@@ -1,0 +1,11 @@
+"""The owner/admin pages of a workspace: Settings (API tokens, ...), one module each; their
+routers, in the order ``app.py`` includes them. Every route of these modules needs the admin
+role (``require_role("admin")``), agents get the 403 page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from xobito.web import tokens
+
+routers: tuple[APIRouter, ...] = (tokens.router,)
