@@ -299,7 +299,13 @@ class Load:
                 for route in self.rng.choices(names, weights, k=max(0, due)):
                     self.start(self.one(route))
                 started += max(0, due)
-                while self.scheduled and self.scheduled[0][0] <= now:
+                # Meta's webhooks wait (as Meta's retries do) while the load is at its
+                # in-flight cap instead of being shed: a dropped status would be a false loss.
+                while (
+                    self.scheduled
+                    and self.scheduled[0][0] <= now
+                    and self.in_flight < MAX_IN_FLIGHT
+                ):
                     _, _, tenant, raw = heapq.heappop(self.scheduled)
                     self.start(self.post_webhook(STATUS_ROUTE, tenant, raw))
                 if now - minute_start >= 60:

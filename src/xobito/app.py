@@ -122,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
         echo=settings.db_echo,
     )
     if engine.dialect.name == "postgresql":

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     # with its statements prepared again, every ~17 sends).
     db_pool_size: int = Field(20, ge=2)  # the send path keeps up to half (at least one)
     db_max_overflow: int = 0
+    # How long a request waits for a free connection before it is answered 503 with
+    # Retry-After (an overload: the client should come back, not wait on a queue).
+    db_pool_timeout: float = Field(10.0, gt=0)
     # Of those, how many the send path's statements may keep for themselves (kit.db
     # DriverConnections; at most half the pool, so 10 by default).
     db_hot_connections: int = 16

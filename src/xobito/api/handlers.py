@@ -10,7 +10,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from xobito.api.routing import failure_message, log, rate_headers
+from xobito.api.routing import busy, failure_message, log, rate_headers
+from xobito.kit.db import is_capacity_error
 from xobito.kit.errors import ReplayResponse, XobitoError
 from xobito.kit.logging import error_text
 from xobito.kit.responses import JSONResponse
@@ -58,6 +59,8 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
+    if is_capacity_error(exc):
+        return await on_xobito_error(request, busy(request, exc, []))
     log.error("unhandled_exception", path=request.url.path, error=error_text(exc), exc_info=exc)
     return JSONResponse({"status": "error", "message": failure_message(request)}, status_code=500)
 

@@ -29,7 +29,8 @@ from starlette.responses import Response
 
 from xobito.activity.recorder import ActivityRecorder, Note, recording
 from xobito.idempotency.service import IdempotencyService, Reservation
-from xobito.kit.errors import ReplayResponse, UnexpectedFailure, XobitoError
+from xobito.kit.db import is_capacity_error
+from xobito.kit.errors import ReplayResponse, ServerBusy, UnexpectedFailure, XobitoError
 from xobito.kit.logging import error_text
 from xobito.workspace.repository import WorkspaceRepository
 
@@ -128,6 +129,8 @@ class DatabaseRoute(APIRoute):
                 if isinstance(exc, EXPECTED) or not isinstance(exc, Exception):
                     log_cleanup(request, failed)
                     raise
+                if is_capacity_error(exc):
+                    raise busy(request, exc, failed) from None
                 log.error(
                     "unexpected_failure",
                     path=request.url.path,
@@ -194,6 +197,15 @@ def _discard(transaction: SessionTransaction) -> None:
             connection.close()
 
 
+def busy(request: Request, exc: BaseException, failed: list[str]) -> ServerBusy:
+    """The 503 for a request the database had no connection for: one warning line, no
+    traceback (an overload is not a bug; the metrics and this line show how often)."""
+    log.warning(
+        "server_busy", path=request.url.path, error=error_text(exc), cleanup_failed=failed or None
+    )
+    return ServerBusy()
+
+
 def log_cleanup(request: Request, failed: list[str]) -> None:
     if failed:
         log.error("cleanup_failed", path=request.url.path, cleanup_failed=failed)
@@ -213,6 +225,8 @@ class PlainRoute(APIRoute):
             except EXPECTED:
                 raise
             except Exception as exc:
+                if is_capacity_error(exc):
+                    raise busy(request, exc, []) from None
                 log.error(
                     "unexpected_failure", path=request.url.path, error=error_text(exc), exc_info=exc
                 )

@@ -90,6 +90,7 @@ class ConnectionService:
 
     async def link(self, workspace_id: int, from_phone_number_id: str | None = None) -> Link | None:
         """What a send needs; cached per process like tokens (every send reads it)."""
+
         async def load() -> Link | None:
             conn = await self.repo.for_workspace(workspace_id)
             if conn is None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -81,7 +82,12 @@ def _sqlite_begin(conn: Any) -> None:
 
 
 def make_engine(
-    url: str, *, pool_size: int = 20, max_overflow: int = 20, echo: bool = False
+    url: str,
+    *,
+    pool_size: int = 20,
+    max_overflow: int = 20,
+    pool_timeout: float = 30.0,
+    echo: bool = False,
 ) -> AsyncEngine:
     """Statements' parameters (names, phones, emails, message bodies) are never logged or
     put in an exception's text (``hide_parameters``): a failed statement shows its SQL only."""
@@ -93,7 +99,12 @@ def make_engine(
             engine = create_async_engine(url, echo=echo, hide_parameters=True, poolclass=NullPool)
         else:
             engine = create_async_engine(
-                url, echo=echo, hide_parameters=True, pool_size=1, max_overflow=0
+                url,
+                echo=echo,
+                hide_parameters=True,
+                pool_size=1,
+                max_overflow=0,
+                pool_timeout=pool_timeout,
             )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
@@ -104,6 +115,7 @@ def make_engine(
         hide_parameters=True,
         pool_size=pool_size,
         max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
         pool_pre_ping=False,
         # asyncpg's statement cache makes the hot queries a single round trip.
         connect_args={"server_settings": {"application_name": "xobito"}},
@@ -222,6 +234,30 @@ class DriverConnections:
         self._borrowed -= len(idle)
         for fairy in idle:
             await greenlet_spawn(fairy.close)
+
+
+# PostgreSQL refusing a connection for lack of room, or while it starts or stops.
+_CAPACITY = (
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.CannotConnectNowError,
+)
+
+
+def is_capacity_error(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it wraps) says the database had no connection to give: the
+    pool's wait ran out (``sqlalchemy.exc.TimeoutError``) or PostgreSQL refused one."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (sa_exc.TimeoutError, *_CAPACITY)):
+            return True
+        orig = getattr(current, "orig", None)
+        if isinstance(orig, BaseException) and id(orig) not in seen:
+            current = orig
+            continue
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _reusable_after(exc: BaseException, driver: Any) -> bool:

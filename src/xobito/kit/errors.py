@@ -70,6 +70,21 @@ class ValidationFailed(XobitoError):
         return {"status": "error", "message": self.message, "errors": self.errors}
 
 
+class ServerBusy(XobitoError):
+    """The database had no connection free for the request in time (the pool's wait ran
+    out, or PostgreSQL refused more connections): an overload, not a fault of the request,
+    so it is answered as retryable, with ``Retry-After``, instead of as a 500."""
+
+    status_code = 503
+    RETRY_AFTER = 2
+
+    def __init__(self) -> None:
+        super().__init__("The server is busy. Retry the request in a few seconds.")
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.RETRY_AFTER)}
+
+
 class TooManyRequests(XobitoError):
     """429 bodies have no ``status`` key (spec §3 steps 4 and 5)."""
 

@@ -32,7 +32,6 @@ WRITTEN = "xobito.live.written"
 KINDS = ("message", "status", "conversation", "assignment", "note", "campaign", "import")
 
 
-
 class HasId(Protocol):
     @property
     def id(self) -> int: ...
