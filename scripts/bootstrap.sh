@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Creates .venv (Python 3.11) and installs Xobito into it; reinstalls when pyproject.toml changes.
+# Creates .venv (Python 3.11) and installs Xobito into it from the lock (requirements/);
+# installs again when the lock or a pyproject.toml changes.
 # Usage: scripts/bootstrap.sh [extra]   (extra: "dev" for the test tools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,24 +13,27 @@ if [ -z "$py" ]; then
 fi
 if [ ! -x .venv/bin/python ]; then
   "$py" -m venv .venv
-  .venv/bin/python -m pip install -q --upgrade pip
 fi
+# Exactly the locked versions (requirements/*.txt, with hashes; scripts/lock.sh refreshes
+# them), then the checkout itself, editable, with no dependency resolution of its own.
+lock=requirements/main.txt
+[ "$extra" = dev ] && lock=requirements/dev.txt
+pip=(.venv/bin/python -m pip --quiet --disable-pip-version-check)
 stamp=".venv/.xobito-installed${extra:+-$extra}"
-want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+want="$(cat "$lock" pyproject.toml sdk/pyproject.toml | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  spec="."
-  [ -n "$extra" ] && spec=".[$extra]"
-  .venv/bin/python -m pip install -q -e "$spec"
-  echo "$want" > "$stamp"
-fi
-# The test tools include the Python client in sdk/ (its tests run in the main suite).
-if [ "$extra" = dev ]; then
-  sdk_stamp=.venv/.xobito-sdk-installed
-  sdk_want="$(sha256sum sdk/pyproject.toml | cut -d' ' -f1)"
-  if [ "$(cat "$sdk_stamp" 2>/dev/null)" != "$sdk_want" ]; then
-    .venv/bin/python -m pip install -q -e "sdk[aiohttp]"
-    echo "$sdk_want" > "$sdk_stamp"
+  "${pip[@]}" install --require-hashes --no-deps -r "$lock"
+  "${pip[@]}" install --no-deps --no-build-isolation -e .
+  # The test tools include the Python client in sdk/ (its tests run in the main suite).
+  if [ "$extra" = dev ]; then
+    "${pip[@]}" install --no-deps --no-build-isolation -e sdk
+    .venv/bin/python scripts/lock_sync.py "$lock"
   fi
+  .venv/bin/python -m pip check --disable-pip-version-check >/dev/null || {
+    .venv/bin/python -m pip check >&2
+    echo "bootstrap: the lock does not satisfy pyproject.toml; run scripts/lock.sh" >&2; exit 1
+  }
+  echo "$want" > "$stamp"
 fi
 # Browser assets (dashboard, /docs, /redoc) from the npm registry, pinned by package-lock.json,
 # copied into the package's static folder (git-ignored, part of the wheel).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the test tools and runs everything: ruff, mypy --strict, the suite on SQLite and on
-# PostgreSQL + Redis, and a 90 % line-coverage gate on src/.
+# Installs the test tools and runs everything: ruff, mypy --strict, the wheel smoke test, the
+# suite on SQLite and on PostgreSQL + Redis, and a 90 % line-coverage gate on src/.
 # The PostgreSQL run is skipped when the services are missing, unless XOBITO_REQUIRE_SERVICES=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,8 @@ fi
 
 echo "== ruff"; ruff check src tests bench sdk
 echo "== mypy --strict"; mypy src; mypy --strict sdk/src
+echo "== wheel: built, installed alone outside the checkout, smoke-tested"
+python scripts/wheel_smoke.py
 
 coverage erase
 echo "== tests on SQLite (in-memory rate limiter)"

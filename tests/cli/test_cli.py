@@ -94,6 +94,13 @@ def test_help_of_every_command(cli: Cli, path: list[str], command: Any) -> None:
             assert flat(text) in out, (path, param.name)
 
 
+def test_version(cli: Cli) -> None:
+    from xobito import __version__
+
+    result = cli.ok("--version")
+    assert result.stdout == f"xobito {__version__}\n"
+
+
 def test_all_spec_commands_exist() -> None:
     paths = {" ".join(p) for p, _ in COMMANDS}
     expected = {

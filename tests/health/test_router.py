@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from tests.backends import Backend
 from tests.factories import Factory
+from xobito import __version__
 from xobito.app import create_app
 from xobito.config import Settings
 
@@ -45,7 +46,12 @@ def metric(text: str, name: str, **labels: str) -> float:
 async def test_healthz(client: httpx.AsyncClient) -> None:
     r = await client.get("/healthz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok"}
+    assert r.json() == {"status": "ok", "version": __version__}
+
+
+async def test_openapi_info_version_is_the_package_version(client: httpx.AsyncClient) -> None:
+    info = (await client.get("/openapi.json")).json()["info"]
+    assert info["version"] == __version__
 
 
 async def test_readyz_reports_database_and_migrations(

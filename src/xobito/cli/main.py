@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from xobito import __version__
 from xobito.cli import contact, demo, doctor, messaging, token, user, webhook, workspace
 from xobito.config import get_settings
 
@@ -25,6 +26,24 @@ app.add_typer(messaging.whatsapp_app, name="whatsapp")
 app.add_typer(messaging.template_app, name="template")
 app.add_typer(messaging.sandbox_app, name="sandbox")
 app.command("demo")(demo.demo)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"xobito {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Xobito: self-hostable WhatsApp Business messaging platform."""
 app.command("worker")(messaging.worker)
 app.command("doctor")(doctor.doctor)
 

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import Response
 
+from xobito import __version__
 from xobito.kit.metrics import REGISTRY
 from xobito.kit.migrate import current_revision, head_revision
 from xobito.kit.openapi import record
@@ -35,13 +36,17 @@ def _doc(description: str) -> dict[str, Any]:
     "/healthz",
     responses={
         200: {
-            "description": "The process is up",
-            "content": {"application/json": {"schema": record(status={"enum": ["ok"]})}},
+            "description": "The process is up, and which release of Xobito it runs",
+            "content": {
+                "application/json": {
+                    "schema": record(status={"enum": ["ok"]}, version={"type": "string"})
+                }
+            },
         }
     },
 )
 async def healthz() -> Response:
-    return JSONResponse({"status": "ok"})
+    return JSONResponse({"status": "ok", "version": __version__})
 
 
 @router.get(
