@@ -6,6 +6,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from xobito.web import tokens
+from xobito.web import tokens, webhooks
 
-routers: tuple[APIRouter, ...] = (tokens.router,)
+routers: tuple[APIRouter, ...] = (tokens.router, webhooks.router)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, insert, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.kit.repository import ScopedRepository
@@ -69,6 +69,34 @@ class EndpointRepository(ScopedRepository[WebhookEndpoint]):
             .offset(offset)
         )
         return (await self.session.execute(stmt)).scalars().all()
+
+    async def attempts(
+        self, endpoint_id: int, limit: int, offset: int
+    ) -> tuple[list[tuple[WebhookLog, bytes | None]], int]:
+        """An endpoint's attempts, newest first, each with the exact body it sent (None once
+        the event is gone), and how many it has."""
+        stmt = (
+            select(WebhookLog, WebhookEvent.body)
+            .outerjoin(WebhookEvent, WebhookEvent.event_id == WebhookLog.event_id)
+            .where(WebhookLog.endpoint_id == endpoint_id)
+            .order_by(WebhookLog.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        rows: list[tuple[WebhookLog, bytes | None]] = [
+            (log, body) for log, body in (await self.session.execute(stmt)).all()
+        ]
+        count = select(func.count()).select_from(WebhookLog)
+        total = await self.session.scalar(count.where(WebhookLog.endpoint_id == endpoint_id))
+        return rows, int(total or 0)
+
+    async def pending(self, endpoint_id: int) -> int:
+        """Deliveries to the endpoint still waiting for an attempt or a retry."""
+        stmt = select(func.count()).select_from(WebhookDelivery)
+        stmt = stmt.where(
+            WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.state == "pending"
+        )
+        return int(await self.session.scalar(stmt) or 0)
 
 
 class EventRepository:

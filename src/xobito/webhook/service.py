@@ -146,6 +146,17 @@ class WebhookService:
         await self.get(endpoint_id)
         return await self.repo.logs(endpoint_id, limit, offset)
 
+    async def attempts(
+        self, endpoint_id: int, page: int, per_page: int
+    ) -> tuple[Sequence[tuple[WebhookLog, bytes | None]], int]:
+        """The dashboard's delivery log: a page of attempts with the bodies they sent."""
+        await self.get(endpoint_id)
+        return await self.repo.attempts(endpoint_id, per_page, (page - 1) * per_page)
+
+    async def pending(self, endpoint_id: int) -> int:
+        await self.get(endpoint_id)
+        return await self.repo.pending(endpoint_id)
+
     async def redeliver(self, event_id: str) -> int:
         """Queue the event again for every endpoint it went to (that still exists)."""
         event = (

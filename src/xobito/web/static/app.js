@@ -67,6 +67,15 @@
     }
   });
 
+  // A page answering a form post (a secret shown once) names its own address: the URL bar
+  // shows it, and a reload gets that page without posting the form again.
+  document.addEventListener("DOMContentLoaded", function () {
+    var canonical = document.querySelector("[data-canonical-url]");
+    if (canonical && window.location.pathname + window.location.search !== canonical.getAttribute("data-canonical-url")) {
+      window.history.replaceState(null, "", canonical.getAttribute("data-canonical-url"));
+    }
+  });
+
   document.addEventListener("focusin", function (event) {
     var target = event.target;
     if (target instanceof HTMLInputElement && target.hasAttribute("data-select-on-focus")) {
