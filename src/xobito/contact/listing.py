@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Integer,
     Select,
@@ -30,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
-from xobito.models import Contact, ContactGroup
+from xobito.models import Contact, ContactGroup, ContactTally
 
 TABLE = Contact.__table__
 PG_DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
@@ -127,7 +128,29 @@ def _page_cte(keys: frozenset[str], sort: str = "id") -> Any:
     )
 
 
+# Filters whose exact count a tally keeps (migration 0014): the filter's facet.
+TALLIED = {"": "", "status_id": "s", "source_id": "o", "group_id": "g"}
+
+
+def tallied(keys: frozenset[str]) -> bool:
+    """Whether the total of a list filtered by ``keys`` is read from ``contact_tallies``
+    instead of counted: no filter, or one of status, source and group alone."""
+    return len(keys) <= 1 and all(k in TALLIED for k in keys)
+
+
+def _tally(keys: frozenset[str]) -> Any:
+    [key] = keys or {""}
+    value: Any = bindparam(key) if key else 0
+    return select(cast(func.coalesce(func.sum(ContactTally.n), 0), BigInteger)).where(
+        ContactTally.workspace_id == bindparam("workspace_id"),
+        ContactTally.facet == TALLIED[key],
+        ContactTally.value == value,
+    )
+
+
 def _total(keys: frozenset[str]) -> Any:
+    if tallied(keys):
+        return _tally(keys).scalar_subquery()
     return select(func.count()).select_from(TABLE).where(*conditions(keys)).scalar_subquery()
 
 
@@ -147,6 +170,9 @@ def rows_statement(keys: frozenset[str], sort: str = "id") -> Select[Any]:
 
 @lru_cache(maxsize=64)
 def count_statement(keys: frozenset[str]) -> Select[Any]:
+    if tallied(keys):
+        statement: Select[Any] = _tally(keys)
+        return statement
     return select(func.count()).select_from(TABLE).where(*conditions(keys))
 
 

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, literal, select
+from sqlalchemy import ColumnElement, Row, delete, func, insert, literal, select
 
 from xobito.contact import listing
 from xobito.contact.audience import Audience, audience_batches
@@ -87,6 +87,15 @@ class ContactRepository(ScopedRepository[Contact]):
             "limit": per_page,
             "offset": (page - 1) * per_page,
         }
+
+    async def count(self, *where: ColumnElement[bool]) -> int:
+        """How many contacts the workspace has (from its tally, not counted) or, given
+        conditions, how many of them match."""
+        if where:
+            return await super().count(*where)
+        statement = listing.count_statement(frozenset())
+        params = {"workspace_id": self.workspace_id}
+        return int((await self.session.execute(statement, params)).scalar_one())
 
     async def email_taken(self, email: str, exclude_id: int | None = None) -> bool:
         """Emails are unique regardless of case (the index on ``lower(email)``)."""

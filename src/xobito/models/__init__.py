@@ -7,6 +7,7 @@ from xobito.models.canned_reply import CannedReply
 from xobito.models.chat import Chat
 from xobito.models.contact import Contact
 from xobito.models.contact_group import ContactGroup
+from xobito.models.contact_tally import ContactTally
 from xobito.models.group import Group
 from xobito.models.idempotency_key import IdempotencyKey
 from xobito.models.inbox_event import InboxEvent
@@ -44,6 +45,7 @@ __all__ = [
     "Chat",
     "Contact",
     "ContactGroup",
+    "ContactTally",
     "Group",
     "IdempotencyKey",
     "InboxEvent",
