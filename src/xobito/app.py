@@ -17,6 +17,7 @@ from xobito.api.handlers import install as install_handlers
 from xobito.apidocs.router import router as apidocs_router
 from xobito.auth.dependencies import Authenticator
 from xobito.auth.router import router as tokens_router
+from xobito.chat.router import router as chats_router
 from xobito.config import Settings, get_settings
 from xobito.connection.router import router as whatsapp_router
 from xobito.contact.router import router as contacts_router
@@ -159,6 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         *label_routers,
         templates_router,
         phone_router,
+        chats_router,
     ):
         v1.include_router(router)
     admin = APIRouter(prefix="/api/admin")

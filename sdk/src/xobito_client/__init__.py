@@ -9,6 +9,7 @@ Client(base_url='https://xobito.example.com', subdomain='acme')
 
 from xobito_client import webhooks
 from xobito_client._async import AsyncClient, aiohttp_transport
+from xobito_client._chats import ChatFilters
 from xobito_client._sync import Client
 from xobito_client._version import __version__
 from xobito_client.errors import (
@@ -28,7 +29,10 @@ from xobito_client.errors import (
     XobitoError,
 )
 from xobito_client.models import (
+    Chat,
+    ChatMessage,
     Contact,
+    CursorPage,
     Group,
     MessageStatus,
     Page,
@@ -37,6 +41,8 @@ from xobito_client.models import (
     Source,
     Status,
     Template,
+    Timeline,
+    TimelineEntry,
 )
 
 __all__ = [
@@ -46,9 +52,13 @@ __all__ = [
     "AsyncClient",
     "AuthenticationError",
     "BadRequestError",
+    "Chat",
+    "ChatFilters",
+    "ChatMessage",
     "Client",
     "ConflictError",
     "Contact",
+    "CursorPage",
     "Group",
     "MessageStatus",
     "NotFoundError",
@@ -62,6 +72,8 @@ __all__ = [
     "Source",
     "Status",
     "Template",
+    "Timeline",
+    "TimelineEntry",
     "ValidationError",
     "WebhookVerificationError",
     "XobitoError",

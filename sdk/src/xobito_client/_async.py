@@ -11,6 +11,7 @@ from typing import Generic, Literal, TypeVar, Unpack
 import httpx
 from pydantic import BaseModel
 
+from xobito_client import _chats
 from xobito_client import _operations as ops
 from xobito_client._core import (
     DEFAULT_MAX_RETRIES,
@@ -30,6 +31,7 @@ from xobito_client.models import (
     Source,
     Status,
     Template,
+    Timeline,
 )
 from xobito_client.types import (
     ContactCreateParams,
@@ -115,6 +117,7 @@ class AsyncClient(ClientCore):
         self.groups = AsyncGroups(self)
         self.templates = AsyncTemplates(self)
         self.messages = AsyncMessages(self)
+        self.chats = _chats.AsyncChats(self)
         self.phone = AsyncPhone(self)
 
     async def request(self, op: Operation[T]) -> T:
@@ -325,6 +328,10 @@ class AsyncMessages(_Resource):
     async def status(self, message_id: str) -> MessageStatus:
         """The delivery status of a sent message (by its ``wamid``)."""
         return await self._client.request(ops.message_status(message_id))
+
+    async def timeline(self, message_id: str | int) -> Timeline:
+        """Everything that happened to a message, in order (by wamid, or by its id)."""
+        return await self._client.request(_chats.timeline(message_id))
 
 
 class AsyncPhone(_Resource):

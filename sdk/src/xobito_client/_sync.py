@@ -10,6 +10,7 @@ from typing import Generic, TypeVar, Unpack
 import httpx
 from pydantic import BaseModel
 
+from xobito_client import _chats
 from xobito_client import _operations as ops
 from xobito_client._core import (
     DEFAULT_MAX_RETRIES,
@@ -29,6 +30,7 @@ from xobito_client.models import (
     Source,
     Status,
     Template,
+    Timeline,
 )
 from xobito_client.types import (
     ContactCreateParams,
@@ -100,6 +102,7 @@ class Client(ClientCore):
         self.groups = Groups(self)
         self.templates = Templates(self)
         self.messages = Messages(self)
+        self.chats = _chats.Chats(self)
         self.phone = Phone(self)
 
     def request(self, op: Operation[T]) -> T:
@@ -307,6 +310,10 @@ class Messages(_Resource):
     def status(self, message_id: str) -> MessageStatus:
         """The delivery status of a sent message (by its ``wamid``)."""
         return self._client.request(ops.message_status(message_id))
+
+    def timeline(self, message_id: str | int) -> Timeline:
+        """Everything that happened to a message, in order (by wamid, or by its id)."""
+        return self._client.request(_chats.timeline(message_id))
 
 
 class Phone(_Resource):

@@ -17,16 +17,24 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "Chat",
+    "ChatContact",
+    "ChatMessage",
     "Contact",
+    "CursorPage",
     "Group",
     "MessageStatus",
     "Page",
     "PageLink",
+    "Person",
     "PhoneValidation",
+    "Sender",
     "SentMessage",
     "Source",
     "Status",
     "Template",
+    "Timeline",
+    "TimelineEntry",
     "XobitoModel",
 ]
 
@@ -180,3 +188,102 @@ class Page(XobitoModel, Generic[T]):
     @property
     def has_next(self) -> bool:
         return self.next_page_url is not None
+
+
+# ---- the team inbox (beyond Xobito v1) -----------------------------------------------------
+
+
+class ChatContact(XobitoModel):
+    id: int
+    name: str
+    phone: str
+    is_opted_out: bool = False
+
+
+class Person(XobitoModel):
+    id: int
+    name: str
+
+
+class Sender(XobitoModel):
+    """Who wrote a message: ``customer``, ``user`` (dashboard), ``token`` (API), ``system``."""
+
+    type: str
+    id: int | None = None
+    name: str | None = None
+
+
+class ChatMessage(XobitoModel):
+    """A message of a conversation (``GET /chats/{id}/messages``); ``id`` is ours,
+    ``message_id`` Meta's wamid (None for a send Meta refused, and for notes)."""
+
+    id: int
+    message_id: str | None = None
+    chat_id: int | None = None
+    contact_id: int | None = None
+    direction: str
+    type: str
+    text: str | None = None
+    status: str
+    error_code: int | None = None
+    error_message: str | None = None
+    error_reason: str | None = None
+    context_message_id: str | None = None
+    media: dict[str, Any] | None = None
+    sender: Sender
+    sent_at: datetime | None = None
+    delivered_at: datetime | None = None
+    read_at: datetime | None = None
+    failed_at: datetime | None = None
+    received_at: datetime | None = None
+    created_at: datetime
+
+
+class Chat(XobitoModel):
+    """A conversation with one contact and its inbox state."""
+
+    id: int
+    tenant_id: int
+    contact: ChatContact
+    assigned_user: Person | None = None
+    state: str
+    resolved_at: datetime | None = None
+    unread_count: int = 0
+    last_message: ChatMessage | None = None
+    last_message_at: datetime | None = None
+    last_inbound_at: datetime | None = None
+    care_window_ends_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CursorPage(XobitoModel, Generic[T]):
+    """One page of Laravel's cursor paginator: follow ``next_cursor``."""
+
+    data: list[T]
+    path: str | None = None
+    per_page: int
+    next_cursor: str | None = None
+    next_page_url: str | None = None
+    prev_cursor: str | None = None
+    prev_page_url: str | None = None
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+
+class TimelineEntry(XobitoModel):
+    """``kind``: created, graph_request, graph_response, received, status or webhook."""
+
+    at: datetime | None = None
+    kind: str
+    summary: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class Timeline(XobitoModel):
+    """``GET /messages/{id}/timeline``: the message and what happened to it, in order."""
+
+    message: ChatMessage
+    entries: list[TimelineEntry]

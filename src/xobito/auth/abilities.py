@@ -12,4 +12,7 @@ ABILITIES: tuple[str, ...] = (
     "templatebots.read",
     "messagebots.read",
     "messages.send",
+    # Beyond Xobito v1: the team inbox's conversations (read; assign, resolve, reopen).
+    "chats.read",
+    "chats.update",
 )

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from xobito import __version__
-from xobito.cli import contact, demo, doctor, messaging, token, user, webhook, workspace
+from xobito.cli import contact, demo, doctor, message, messaging, token, user, webhook, workspace
 from xobito.config import get_settings
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app.add_typer(webhook.app, name="webhook")
 app.add_typer(messaging.whatsapp_app, name="whatsapp")
 app.add_typer(messaging.template_app, name="template")
 app.add_typer(messaging.sandbox_app, name="sandbox")
+app.add_typer(message.app, name="message")
 app.command("demo")(demo.demo)
 
 

@@ -10,6 +10,8 @@ from starlette.responses import Response
 
 from xobito.api.routing import DatabaseRoute
 from xobito.auth.dependencies import Ability, ApiContext
+from xobito.chat.schemas import TIMELINE
+from xobito.chat.timeline import TimelineService, message_key
 from xobito.idempotency.service import Reservation
 from xobito.kit.body import json_body
 from xobito.kit.multipart import FilePart, is_multipart, read_form
@@ -130,3 +132,20 @@ async def status(
     ctx: ApiContext = Ability("messages.send"),
 ) -> Response:
     return success(await MessageService(ctx.session, ctx.workspace, {}).status(message_id))
+
+
+@router.get(
+    "/{message_id:path}/timeline",
+    name="messages.timeline",
+    openapi_extra=route_doc(failure="get message timeline", not_found="Message not found"),
+    responses=api_responses(data=TIMELINE, not_found="Message not found"),
+)
+async def timeline(
+    message_id: Annotated[
+        str, Path(max_length=255, description="The wamid, or our id (a refused send has no wamid)")
+    ],
+    ctx: ApiContext = Ability("messages.send"),
+) -> Response:
+    """Everything that happened to a message, in order (beyond Xobito v1)."""
+    service = TimelineService(ctx.session, ctx.workspace.id)
+    return success(await service.record(message_key(message_id)))
