@@ -45,6 +45,7 @@ from xobito.kit.ratelimit import RateLimiter
 from xobito.kit.responses import JSONResponse
 from xobito.kit.ttl_cache import configure_shared_caches
 from xobito.label.router import routers as label_routers
+from xobito.live.bus import BUS
 from xobito.message.router import router as messages_router
 from xobito.phone.router import router as phone_router
 from xobito.sandbox.router import router as sandbox_router
@@ -53,6 +54,7 @@ from xobito.template.router import router as templates_router
 from xobito.web.app import create_web_app
 from xobito.web.assets import PREFIX as STATIC_PREFIX
 from xobito.web.assets import StaticAssets
+from xobito.web.events import close_live
 from xobito.webhook.dispatcher import Dispatcher
 from xobito.webhook.forward_router import router as meta_forwards_router
 from xobito.webhook.router import router as webhooks_router
@@ -92,6 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if warning := public_url_warning(settings):
             log.warning("public_url_unset", message=warning)
+        BUS.configure(settings.redis_url, settings.redis_prefix)
+        await BUS.start()
         task = None
         if settings.worker_in_process:
             task = asyncio.create_task(app.state.worker.run(), name="xobito-worker")
@@ -107,6 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for provider in app.state.providers.values():
                 await provider.close()
             await app.state.idempotency.close()
+            await close_live(app)
+            await BUS.stop()
             await dispose_engine(app.state.engine)
 
     app = FastAPI(

@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     # process died on another machine or lost the database. A process that exited on the
     # same machine, or a request that ended, frees its key at once.
     idempotency_lease_seconds: float = Field(30.0, gt=0)
+    # Live pages (the inbox's event stream): a heartbeat comment every ``live_heartbeat``
+    # seconds (proxies' read timeouts must be longer), and the stream's read of the database
+    # at least every ``live_poll`` seconds when no wake-up came (without Redis, a change made
+    # by another process, such as a separate ``xobito worker``, arrives this late).
+    live_heartbeat_seconds: float = Field(15.0, gt=0)
+    live_poll_seconds: float = Field(1.0, gt=0)
+    # Inbound media fetched from Meta for the inbox: larger files are not downloaded.
+    inbox_media_max_bytes: int = Field(16 * 1024 * 1024, ge=1)
     # Sandbox: seconds between the simulated sent, delivered and read statuses of a send.
     sandbox_status_delay_seconds: float = 1.0
     # Outbound webhooks (spec §10).

@@ -242,7 +242,7 @@ def test_token_create_json_and_list(cli: Cli) -> None:
     cli.ok("workspace", "create", "acme", "--name", "Acme")
     created = cli.json("token", "create", "acme", "--name", "all")[0]
     assert TOKEN.fullmatch(created["token"])
-    assert len(created["abilities"]) == 20  # every ability by default
+    assert len(created["abilities"]) == 22  # every ability by default
     listed = cli.json("token", "list", "acme")
     assert len(listed) == 1
     assert listed[0]["id"] == created["id"]

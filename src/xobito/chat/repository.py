@@ -158,7 +158,7 @@ class ThreadRepository(ScopedRepository[Message]):
             return {}
         newest = (
             select(func.max(Message.id))
-            .where(self.scope(), Message.chat_id.in_(list(chat_ids)))
+            .where(self.scope(), Message.chat_id.in_(list(chat_ids)), Message.direction != "note")
             .group_by(Message.chat_id)
         )
         stmt = self.select().where(Message.id.in_(newest))

@@ -172,6 +172,7 @@ def worker() -> None:
     from xobito.kit.db_capacity import WORKER_MAX_OVERFLOW, WORKER_POOL_SIZE, worker_check
     from xobito.kit.gc import tune_gc
     from xobito.kit.logging import configure_logging
+    from xobito.live.bus import BUS
     from xobito.webhook.dispatcher import Dispatcher
 
     settings = get_settings()
@@ -197,9 +198,13 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, w.stop)
+        # The inbox pages of every API process hear of what this worker stores (Redis).
+        BUS.configure(settings.redis_url, settings.redis_prefix)
+        await BUS.start()
         try:
             await w.run()
         finally:
+            await BUS.stop()
             await engine.dispose()
 
     uvloop.run(main())  # as the server (uvicorn) runs

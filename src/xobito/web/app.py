@@ -11,7 +11,19 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
-from xobito.web import account, auth, contacts, csrf, errors, labels, message_templates, settings
+from xobito.web import (
+    account,
+    auth,
+    contacts,
+    csrf,
+    errors,
+    events,
+    inbox,
+    inbox_actions,
+    labels,
+    message_templates,
+    settings,
+)
 from xobito.web.security import SecurityHeadersMiddleware
 
 
@@ -27,6 +39,9 @@ def create_web_app(parent: FastAPI) -> FastAPI:
     # Workspace pages first: their paths have a fixed second segment (``/{subdomain}/contacts``)
     # and cannot be shadowed by the account pages; the bare ``/{subdomain}`` comes last.
     for router in (
+        events.router,
+        inbox.router,
+        inbox_actions.router,
         contacts.router,
         *labels.routers,
         message_templates.router,
