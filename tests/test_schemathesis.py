@@ -57,6 +57,14 @@ OPERATIONS = [
     ("POST", f"{V1}/messages/media"),
     ("GET", f"{V1}/messages/{{message_id}}/status"),
     ("POST", f"{V1}/phone/validate"),
+    # Beyond Xobito v1: the team inbox.
+    ("GET", f"{V1}/chats"),
+    ("GET", f"{V1}/chats/{{chat_id}}"),
+    ("GET", f"{V1}/chats/{{chat_id}}/messages"),
+    ("POST", f"{V1}/chats/{{chat_id}}/assign"),
+    ("POST", f"{V1}/chats/{{chat_id}}/resolve"),
+    ("POST", f"{V1}/chats/{{chat_id}}/reopen"),
+    ("GET", f"{V1}/messages/{{message_id}}/timeline"),
 ]
 CHECKS = [
     not_a_server_error,

@@ -188,7 +188,10 @@ async def messages(
     name="chats.assign",
     openapi_extra=route_doc(failure="assign chat", not_found=CHAT_NOT_FOUND, body=AssignIn),
     responses=api_responses(
-        data=CHAT, message="Chat assigned successfully", not_found=CHAT_NOT_FOUND, body=True
+        data=CHAT,
+        message=("Chat assigned successfully", "Chat unassigned successfully"),
+        not_found=CHAT_NOT_FOUND,
+        body=True,
     ),
 )
 async def assign(
