@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.factories import Factory
@@ -268,3 +270,28 @@ async def test_rate_limit_wins_over_validation(client: httpx.AsyncClient, factor
     assert r.status_code == 422, r.text
     r = await client.post(t.url("/statuses"), json={}, headers=t.headers)
     assert r.status_code == 429, r.text
+
+
+async def test_a_burst_at_a_stale_token_writes_last_used_at_once(
+    app: Any, client: httpx.AsyncClient, factory: Factory, session: AsyncSession
+) -> None:
+    """Requests arriving together at a token due for its touch: one UPDATE, not one each
+    (each would queue on the row's lock holding a pooled connection; issue 16)."""
+    t = await factory.tenant()
+    updates: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE API_TOKENS"):
+            updates.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        answers = await asyncio.gather(
+            *(client.get(t.url("/statuses"), headers=t.headers) for _ in range(20))
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert [r.status_code for r in answers] == [200] * 20
+    assert len(updates) == 1
+    assert (await _row(session, t.token_id)).last_used_at is not None

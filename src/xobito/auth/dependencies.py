@@ -53,6 +53,7 @@ class Authenticator:
             settings.auth_cache_seconds
         )
         self.tokens: TTLCache[str, TokenInfo | object] = TTLCache(settings.auth_cache_seconds)
+        self.touched: dict[str, datetime] = {}  # token digest -> when this process wrote it
 
     async def workspace(self, session: AsyncSession, subdomain: str) -> WorkspaceInfo | None:
         async def load() -> WorkspaceInfo | object:
@@ -102,16 +103,41 @@ class Authenticator:
                 raise TooManyRequests(
                     "Monthly quota exceeded", quota.retry_after, decision.limit, decision.remaining
                 )
-        if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
-            # Committed on its own: a request that fails later (404, 422) still used the token.
-            # The auth reads are done: end their transaction first, so the request never holds
-            # two connections (SQLite has exactly one).
-            await session.rollback()
-            async with request.app.state.sessionmaker() as touch_session:
-                await TokenRepository(touch_session).touch(token.id, now)
-                await touch_session.commit()
-            self.tokens.put(tokens.digest(plaintext), _touched(token, now))
+        key = tokens.digest(plaintext)
+        if self._due(key, token, now):
+            # One touch per token, process and minute, claimed before it is written: when the
+            # minute is up, the burst of requests in flight would otherwise each UPDATE the
+            # same row and queue on its lock, every one holding a pooled connection (the
+            # soak's stalls, issue 16).
+            self.touched[key] = now
+            try:
+                await self._touch(request, session, token, key, now)
+            except BaseException:
+                self.touched.pop(key, None)  # the next request tries again
+                raise
         return ApiContext(workspace, token, session)
+
+    def _due(self, key: str, token: TokenInfo, now: datetime) -> bool:
+        if token.last_used_at is not None and now - token.last_used_at <= TOUCH_EVERY:
+            return False
+        mine = self.touched.get(key)
+        if mine is not None and now - mine <= TOUCH_EVERY:
+            return False  # this process wrote it (or is writing it) within the minute
+        if len(self.touched) >= 10_000:  # bounded: forget the touches that no longer count
+            self.touched = {k: v for k, v in self.touched.items() if now - v <= TOUCH_EVERY}
+        return True
+
+    async def _touch(
+        self, request: Request, session: AsyncSession, token: TokenInfo, key: str, now: datetime
+    ) -> None:
+        # Committed on its own: a request that fails later (404, 422) still used the token.
+        # The auth reads are done: end their transaction first, so the request never holds
+        # two connections (SQLite has exactly one).
+        await session.rollback()
+        async with request.app.state.sessionmaker() as touch_session:
+            await TokenRepository(touch_session).touch(token.id, now)
+            await touch_session.commit()
+        self.tokens.put(key, _touched(token, now))
 
 
 def _touched(token: TokenInfo, now: datetime) -> TokenInfo:
