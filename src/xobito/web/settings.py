@@ -6,6 +6,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from xobito.web import tokens, webhooks
+from xobito.web import tokens, webhooks, whatsapp
 
-routers: tuple[APIRouter, ...] = (tokens.router, webhooks.router)
+routers: tuple[APIRouter, ...] = (tokens.router, webhooks.router, whatsapp.router)

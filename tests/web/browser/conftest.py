@@ -26,6 +26,10 @@ from tests.backends import Backend
 from tests.conftest import ADMIN_KEY
 from tests.factories import PASSWORD
 from tests.servers import Server, running_server
+from xobito.testing.fake_graph import FakeGraphServer
+from xobito.testing.fixtures import fake_graph_server
+
+__all__ = ["fake_graph_server"]
 
 ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = ROOT / "var" / "test-artifacts" / "browser"
@@ -52,9 +56,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
 
 
 @pytest.fixture(scope="session")
-def live(backend: Backend) -> Iterator[Server]:
+def live(backend: Backend, fake_graph_server: FakeGraphServer) -> Iterator[Server]:
     env = {
         "XOBITO_AUTH_CACHE_SECONDS": "0",
+        # Its cloud provider talks to the session's fake Graph API (the doctor's pages).
+        "XOBITO_GRAPH_BASE_URL": fake_graph_server.base_url,
         "XOBITO_PASSWORD_HASHING": "fast",
         "XOBITO_SANDBOX_STATUS_DELAY_SECONDS": "0",
     }

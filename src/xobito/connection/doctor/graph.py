@@ -224,7 +224,16 @@ def numbers_check(facts: GraphFacts, numbers: list[str], waba_id: str) -> Check:
         return _trouble("phone_numbers", title, exc)
     listed = {str(n.get("id")): n for n in facts.numbers or []}
     missing = [n for n in numbers if n not in listed]
-    facts_out: dict[str, Any] = {"waba_numbers": sorted(listed), "missing": missing}
+    shown = {
+        i: str(n["display_phone_number"])
+        for i, n in listed.items()
+        if n.get("display_phone_number")
+    }
+    facts_out: dict[str, Any] = {
+        "waba_numbers": sorted(listed),
+        "missing": missing,
+        "display_phone_numbers": shown,  # id → the number Meta displays (the dashboard's)
+    }
     if missing:
         known = (
             ", ".join(f"{n.get('display_phone_number')} (id {i})" for i, n in listed.items())
