@@ -6,6 +6,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from xobito.web import tokens, webhooks, whatsapp
+from xobito.web import team, tokens, webhooks, whatsapp
 
-routers: tuple[APIRouter, ...] = (tokens.router, webhooks.router, whatsapp.router)
+routers: tuple[APIRouter, ...] = (
+    tokens.router,
+    webhooks.router,
+    whatsapp.router,
+    team.router,
+)
