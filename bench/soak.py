@@ -86,7 +86,7 @@ def process(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> Ite
             child.wait(10)
 
 
-def wait_ready(url: str, log: Path, timeout: float = 60.0) -> None:
+def wait_ready(url: str, log: Path, timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:

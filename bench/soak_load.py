@@ -40,6 +40,7 @@ from xobito.testing.meta_webhooks import (
 )
 
 MAX_IN_FLIGHT = 1000
+KEEPALIVE = 3.0  # seconds an idle connection is kept; below the server's keep-alive (5 s)
 REDELIVER = 0.2  # share of Meta webhooks delivered twice
 RETRY_AFTER = 5.0  # seconds before a webhook that was not answered 200 is delivered again
 FLUSH_LIMIT = 300.0  # seconds Meta's last webhooks may take to be accepted after the load
@@ -287,7 +288,11 @@ class Load:
         self.statuses.clear()
 
     async def run(self) -> None:
-        connector = aiohttp.TCPConnector(limit=MAX_IN_FLIGHT, force_close=False)
+        # Idle connections are dropped before uvicorn's 5 s keep-alive closes them: reusing
+        # one the server is closing at that moment fails the request ("connection reset").
+        connector = aiohttp.TCPConnector(
+            limit=MAX_IN_FLIGHT, force_close=False, keepalive_timeout=KEEPALIVE
+        )
         timeout = aiohttp.ClientTimeout(total=60)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as self.http:
             names, weights = list(MIX), list(MIX.values())
