@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from xobito.contact import listing
 from xobito.contact.csv_rows import FIELDS, FORMULA_START
 from xobito.contact.repository import ContactRepository
+from xobito.kit.sql import dialect_of
 from xobito.kit.time import iso
 from xobito.label.repository import GroupRepository
 from xobito.models import Contact, Group
@@ -82,7 +83,6 @@ async def export_csv(
     """The CSV text, one chunk per batch (the header first). ``where``: the list's filters
     as ``listing.filters`` gives them."""
     given = dict(where or {})
-    statement = batch_statement(frozenset(given))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(HEADER)
@@ -91,7 +91,9 @@ async def export_csv(
     after = 0
     while True:
         async with sessionmaker() as session:
-            params = {**given, "workspace_id": workspace_id, "after": after, "limit": batch_size}
+            narrowed = listing.narrowed(given, dialect_of(session))
+            statement = batch_statement(frozenset(narrowed))
+            params = {**narrowed, "workspace_id": workspace_id, "after": after, "limit": batch_size}
             rows = (await session.execute(statement, params)).all()
             if not rows:
                 return

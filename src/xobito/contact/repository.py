@@ -14,6 +14,8 @@ from xobito.kit.repository import ScopedRepository
 from xobito.kit.sql import dialect_of, value_rows
 from xobito.models import Contact, ContactGroup
 
+PAGING = frozenset({"workspace_id", "limit", "offset"})
+
 
 class ContactRepository(ScopedRepository[Contact]):
     model = Contact
@@ -52,8 +54,8 @@ class ContactRepository(ScopedRepository[Contact]):
         self, page: int, per_page: int, given: dict[str, Any], sort: str = "id"
     ) -> tuple[list[Row[Any]], dict[int, list[int]], int]:
         """One page, each contact's group ids and the total, in a single round trip."""
-        keys = frozenset(given)
         params = self._page_params(page, per_page, given)
+        keys = frozenset(params) - PAGING
         statement = listing.rows_statement(keys, sort)
         rows = list((await self.session.execute(statement, params)).all())
         if not rows:
@@ -72,8 +74,9 @@ class ContactRepository(ScopedRepository[Contact]):
         rendered by the database and fetched on the driver connection in one round trip."""
         if self.session.bind is None or self.session.bind.dialect.name != "postgresql":
             return None
-        sql, names, constants = listing.pg_json_statement(frozenset(given))
-        params = {**constants, **self._page_params(page, per_page, given)}
+        params = self._page_params(page, per_page, given)
+        sql, names, constants = listing.pg_json_statement(frozenset(params) - PAGING)
+        params = {**constants, **params}
         connection = await (await self.session.connection()).get_raw_connection()
         row = await connection.driver_connection.fetchrow(  # type: ignore[union-attr]
             sql, *(params[n] for n in names)
@@ -82,7 +85,7 @@ class ContactRepository(ScopedRepository[Contact]):
 
     def _page_params(self, page: int, per_page: int, given: dict[str, Any]) -> dict[str, Any]:
         return {
-            **given,
+            **listing.narrowed(given, dialect_of(self.session)),
             "workspace_id": self.workspace_id,
             "limit": per_page,
             "offset": (page - 1) * per_page,
