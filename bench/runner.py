@@ -44,14 +44,19 @@ class Server:
 
 
 @contextmanager
-def server(port: int, env: Mapping[str, str], log_dir: Path) -> Iterator[Server]:
+def server(
+    port: int,
+    env: Mapping[str, str],
+    log_dir: Path,
+    factory: str = "bench.bench_app:create_bench_app",
+) -> Iterator[Server]:
     """uvicorn as ``xobito serve`` runs it (uvloop, httptools, 1 worker, no access log),
-    on the bench app factory, in its own process."""
+    on the bench app factory (or another ``factory``), in its own process."""
     cmd = [
         sys.executable,
         "-m",
         "uvicorn",
-        "bench.bench_app:create_bench_app",
+        factory,
         "--factory",
         "--host",
         "127.0.0.1",

@@ -3,25 +3,32 @@ index find the contacts stored before it, and the ones written after."""
 
 from __future__ import annotations
 
-from sqlalchemy.dialects import postgresql, sqlite
+import asyncio
 
 from tests.migrations.conftest import sql, workspace
 from tests.migrations.test_0014_contact_tallies import contact
 from xobito.contact import listing
+from xobito.kit.db import make_engine
 from xobito.kit.migrate import upgrade
 
 
 def searched(url: str, ws: int, term: str) -> int:
-    dialect = postgresql.dialect(paramstyle="named")
-    if url.startswith("sqlite"):
-        dialect = sqlite.dialect(paramstyle="named")
-    given = listing.narrowed({"search": f"%{term}%"}, dialect.name)
+    """How many contacts of ``ws`` a search finds, narrowed by the index as the list does."""
+    dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
+    given = listing.narrowed({"search": f"%{term}%"}, dialect)
     assert len(given) == 2  # the index narrows it
-    # count_statement would read the tally for no filter; a search is always counted.
-    compiled = listing.count_statement(frozenset(given)).compile(dialect=dialect)
-    params = {**compiled.params, **given, "workspace_id": ws}
-    [(n,)] = sql(url, str(compiled), **params)
-    return int(n)
+    statement = listing.count_statement(frozenset(given))  # a search is always counted
+
+    async def run() -> int:
+        engine = make_engine(url)
+        try:
+            async with engine.connect() as conn:
+                result = await conn.execute(statement, {**given, "workspace_id": ws})
+                return int(result.scalar_one())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
 
 
 def test_searches_find_what_was_there_before(scratch_url: str) -> None:

@@ -274,3 +274,22 @@ def pg_json_statement(keys: frozenset[str]) -> tuple[str, tuple[str, ...], dict[
     ).select_from(page)
     compiled = stmt.compile(dialect=PG_DIALECT)
     return str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params)
+
+
+@lru_cache(maxsize=64)
+def after_statement(keys: frozenset[str]) -> Select[Any]:
+    """Keyset pages (``?cursor=``): up to ``limit`` rows with ids above ``after`` in id
+    order, with comma-separated ``group_ids``; an index range, however deep."""
+    page = (
+        select(TABLE)
+        .where(*conditions(keys), Contact.id > bindparam("after"))
+        .order_by(Contact.id)
+        .limit(bindparam("limit"))
+        .cte("page")
+    )
+    groups = (
+        select(func.aggregate_strings(cast(ContactGroup.group_id, String), ","))
+        .where(ContactGroup.contact_id == page.c.id)
+        .scalar_subquery()
+    )
+    return select(page, groups.label("group_ids")).order_by(page.c.id)

@@ -67,6 +67,25 @@ class ContactRepository(ScopedRepository[Contact]):
         }
         return rows, memberships, int(rows[0].total_count)
 
+    async def after(
+        self, after_id: int, limit: int, given: dict[str, Any]
+    ) -> tuple[list[Row[Any]], dict[int, list[int]]]:
+        """Up to ``limit`` contacts matching ``given`` with ids above ``after_id``, in id
+        order, and each one's group ids."""
+        params = {
+            **listing.narrowed(given, dialect_of(self.session)),
+            "workspace_id": self.workspace_id,
+            "after": after_id,
+            "limit": limit,
+        }
+        statement = listing.after_statement(frozenset(params) - PAGING - {"after"})
+        rows = list((await self.session.execute(statement, params)).all())
+        memberships = {
+            r.id: sorted(int(g) for g in r.group_ids.split(",")) if r.group_ids else []
+            for r in rows
+        }
+        return rows, memberships
+
     async def page_json(
         self, page: int, per_page: int, given: dict[str, Any]
     ) -> tuple[bytes, int, int] | None:

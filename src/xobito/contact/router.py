@@ -14,13 +14,23 @@ from xobito.contact.listing import filters
 from xobito.contact.schemas import ContactCreate, ContactUpdate
 from xobito.contact.service import ContactService
 from xobito.kit.body import json_body
-from xobito.kit.openapi import CONTACT, api_responses, paginated, route_doc
-from xobito.kit.pagination import page_path, paginate
+from xobito.kit.cursor import decode as decode_cursor
+from xobito.kit.openapi import CONTACT, api_responses, cursor_paginated, paginated, route_doc
+from xobito.kit.pagination import keyset_page, page_path, paginate
 from xobito.kit.params import Page, PerPage, RecordId
 from xobito.kit.responses import success
 
 router = APIRouter(prefix="/contacts", tags=["contacts"], route_class=DatabaseRoute)
 NOT_FOUND = "Contact not found"
+CURSOR_DOC = (
+    "Opt-in keyset pagination for deep scans, beyond the spec's page numbers: give `cursor`"
+    " (`start` for the first page, then each response's `next_cursor`) and the answer is"
+    " `{data, path, per_page, next_cursor, next_page_url}` in id order, with no total;"
+    " `page` is then ignored, the filters apply. `next_cursor` is `null` on the last page."
+    " Rows inserted during a scan are met once if their ids are above the cursor (new"
+    " contacts always are); no row is met twice. Without `cursor` the response is the"
+    " spec's length-aware page."
+)
 FilterId = Annotated[int | None, Query(ge=-(2**31), le=2**31 - 1)]
 
 
@@ -28,7 +38,9 @@ FilterId = Annotated[int | None, Query(ge=-(2**31), le=2**31 - 1)]
     "",
     name="contacts.index",
     openapi_extra=route_doc(failure="list contacts"),
-    responses=api_responses(data=paginated(CONTACT)),
+    responses=api_responses(
+        data={"anyOf": [paginated(CONTACT), cursor_paginated(CONTACT)]}
+    ),
 )
 async def index(
     request: Request,
@@ -40,6 +52,7 @@ async def index(
     source_id: FilterId = None,
     group_id: FilterId = None,
     is_opted_out: bool | None = None,
+    cursor: Annotated[str | None, Query(max_length=255, description=CURSOR_DOC)] = None,
     ctx: ApiContext = Ability("contacts.read"),
 ) -> Response:
     size = per_page or 15
@@ -52,7 +65,6 @@ async def index(
         is_opted_out=is_opted_out,
     )
     service = ContactService(ctx.session, ctx.workspace)
-    items, count, total = await service.page_for_response(page, size, where)
     keep = {
         "per_page": per_page,
         "search": search,
@@ -62,6 +74,10 @@ async def index(
         "group_id": group_id,
         "is_opted_out": None if is_opted_out is None else int(is_opted_out),
     }
+    if cursor is not None:  # opted in to keyset pages
+        records, last = await service.scan(decode_cursor(cursor), size, where)
+        return success(keyset_page(records, last, path=page_path(request), keep=keep))
+    items, count, total = await service.page_for_response(page, size, where)
     return success(
         paginate(
             items,

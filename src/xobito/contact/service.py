@@ -59,6 +59,15 @@ class ContactService:
         records, total = await self.page(page, per_page, where)
         return records, len(records), total
 
+    async def scan(
+        self, after_id: int, per_page: int, where: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """A keyset page: the records after id ``after_id`` and the id the next page
+        starts after (``None``: this is the last)."""
+        rows, groups = await self.repo.after(after_id, per_page + 1, where)
+        records = [contact_record(r, groups[r.id]) for r in rows[:per_page]]
+        return records, (records[-1]["id"] if len(rows) > per_page else None)
+
     async def get(self, contact_id: int) -> dict[str, Any]:
         return await self.record(await self._find(contact_id))
 

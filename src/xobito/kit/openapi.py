@@ -229,6 +229,19 @@ def paginated(item: Schema) -> Schema:
     )
 
 
+def cursor_paginated(item: Schema) -> Schema:
+    """The opt-in keyset page (``?cursor=``): the records after the cursor and the cursor
+    of the next page (``null`` on the last), no total."""
+    url = nullable({"type": "string"})
+    return record(
+        data={"type": "array", "items": item},
+        path=_STR,
+        per_page={"type": "integer", "minimum": 1, "maximum": 100},
+        next_cursor=nullable({"type": "string"}),
+        next_page_url=url,
+    )
+
+
 def list_of(item: Schema) -> Schema:
     return {"type": "array", "items": item}
 

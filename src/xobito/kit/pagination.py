@@ -11,6 +11,7 @@ import orjson
 from starlette.requests import Request
 
 from xobito.config import Settings
+from xobito.kit.cursor import encode
 
 ON_EACH_SIDE = 3
 
@@ -103,3 +104,23 @@ def page_path(request: Request) -> str:
     if base:
         return str(base).rstrip("/") + request.url.path
     return str(request.url.replace(query="", fragment=""))
+
+
+def keyset_page(
+    items: Sequence[Any], last_id: int | None, *, path: str, keep: Mapping[str, Any]
+) -> dict[str, Any]:
+    """An opt-in keyset page (``?cursor=``): ``last_id`` is the id the next page starts
+    after (``None``: no next page); ``keep`` as for ``paginate``."""
+    next_cursor = encode(last_id) if last_id is not None else None
+    next_url = None
+    if next_cursor is not None:
+        kept = {k: v for k, v in keep.items() if v is not None}
+        next_url = f"{path}?{urlencode({**kept, 'cursor': next_cursor})}"
+    per_page = keep.get("per_page") or 15
+    return {
+        "data": items,
+        "path": path,
+        "per_page": per_page,
+        "next_cursor": next_cursor,
+        "next_page_url": next_url,
+    }
