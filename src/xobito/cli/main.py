@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -77,19 +82,45 @@ def serve(
     )
     if warning is not None:
         structlog.get_logger("xobito.serve").warning("db_pool_too_large", detail=warning)
-    uvicorn.run(
-        "xobito.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        proxy_headers=True,
-        log_level=settings.log_level.lower(),
-        timeout_worker_healthcheck=settings.serve_healthcheck_seconds,
-    )
+    with metrics_directory(workers):
+        uvicorn.run(
+            "xobito.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,
+            proxy_headers=True,
+            log_level=settings.log_level.lower(),
+            timeout_worker_healthcheck=settings.serve_healthcheck_seconds,
+        )
+
+
+@contextlib.contextmanager
+def metrics_directory(workers: int) -> Iterator[None]:
+    """Several worker processes share their Prometheus metrics through files
+    (multiprocess mode): in ``PROMETHEUS_MULTIPROC_DIR`` when it is set (emptied first:
+    old processes' counts are not this run's), else in a directory of this run, removed
+    afterwards. The workers inherit the variable. One process needs none of this."""
+    from xobito.kit.metrics import MULTIPROCESS_DIR
+
+    if workers <= 1:
+        yield
+        return
+    given = os.environ.get(MULTIPROCESS_DIR)
+    if given:
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="xobito-metrics-") as directory:
+        os.environ[MULTIPROCESS_DIR] = directory
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROCESS_DIR]
 
 
 @db_app.command("upgrade")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import Response
 
 from xobito import __version__
-from xobito.kit.metrics import REGISTRY
+from xobito.kit.metrics import exposition
 from xobito.kit.migrate import current_revision, head_revision
 from xobito.kit.openapi import record
 from xobito.kit.responses import JSONResponse
@@ -90,4 +90,5 @@ async def readyz(request: Request) -> Response:
     },
 )
 async def metrics() -> Response:
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    body, media_type = exposition()
+    return Response(body, media_type=media_type)

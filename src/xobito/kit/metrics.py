@@ -1,12 +1,27 @@
-"""Prometheus metrics and the ASGI middleware that records request counts and latencies."""
+"""Prometheus metrics and the ASGI middleware that records request counts and latencies.
+
+Under ``xobito serve --workers N`` each process writes its values to files in
+``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's multiprocess mode, chosen when the
+variable is set before the process starts) and ``/metrics``, whichever process answers it,
+sums them over all processes (``exposition``).
+"""
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
 from fastapi.routing import APIRoute, iter_route_contexts
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,13 +52,32 @@ WEBHOOK_DELIVERIES = Counter(
     ["outcome"],
     registry=REGISTRY,
 )
-QUEUE_DEPTH = Gauge("xobito_queue_depth", "Jobs waiting", ["queue"], registry=REGISTRY)
+# Measured by whichever process looked last; across processes the latest value counts.
+QUEUE_DEPTH = Gauge(
+    "xobito_queue_depth",
+    "Jobs waiting",
+    ["queue"],
+    registry=REGISTRY,
+    multiprocess_mode="mostrecent",
+)
 QUEUE_AGE = Gauge(
     "xobito_queue_oldest_age_seconds",
     "Age of the oldest waiting job",
     ["queue"],
     registry=REGISTRY,
+    multiprocess_mode="mostrecent",
 )
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def exposition() -> tuple[bytes, str]:
+    """The text ``/metrics`` answers: this process's metrics, or under several processes
+    (``PROMETHEUS_MULTIPROC_DIR`` set) all processes' summed."""
+    if os.environ.get(MULTIPROCESS_DIR):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 
 class MetricsMiddleware:
