@@ -86,7 +86,7 @@ def server(
             process.wait()
 
 
-def _wait_ready(srv: Server, timeout: float = 30.0) -> None:
+def _wait_ready(srv: Server, timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if srv.process.poll() is not None:
