@@ -2,7 +2,9 @@
 
 ``XOBITO_TEST_BACKEND=sqlite`` (default) uses a SQLite file and the in-memory limiter;
 ``postgres`` uses a fresh PostgreSQL database per test run plus Redis. When the services are
-missing the PostgreSQL run is skipped, unless ``XOBITO_REQUIRE_SERVICES=1`` makes it fail.
+missing the PostgreSQL run is skipped (and the run's summary says so, loudly), unless
+``XOBITO_REQUIRE_SERVICES=1`` makes it fail. Services that answered when the run started and
+stopped answering during it always fail the run: that is an outage, not a missing service.
 """
 
 from __future__ import annotations
@@ -47,14 +49,42 @@ async def _check_services() -> None:
         await client.aclose()
 
 
+# Whether PostgreSQL and Redis answered when the session started (postgres backend only).
+_reachable_at_start: bool | None = None
+
+
+def probe() -> str | None:
+    """None when PostgreSQL and Redis both answer, else why not."""
+    try:
+        asyncio.run(_check_services())
+    except Exception as exc:
+        return repr(exc)
+    return None
+
+
+def note_start() -> None:
+    global _reachable_at_start
+    if backend_name() == "postgres":
+        _reachable_at_start = probe() is None
+
+
+def vanished() -> str | None:
+    """Why the services that answered at the start no longer do (None: they still do, or
+    they never did)."""
+    if not _reachable_at_start:
+        return None
+    return probe()
+
+
 def open_backend(tmp_dir: str) -> Backend:
     run = uuid.uuid4().hex[:10]
     if backend_name() != "postgres":
         return Backend("sqlite", f"sqlite+aiosqlite:///{tmp_dir}/xobito-test.db", None, run)
-    try:
-        asyncio.run(_check_services())
-    except Exception as exc:
-        message = f"PostgreSQL/Redis not reachable: {exc!r}"
+    reason = probe()
+    if reason is not None:
+        message = f"PostgreSQL/Redis not reachable: {reason}"
+        if _reachable_at_start:
+            pytest.exit(f"{message} (they answered when the run started)", returncode=3)
         if services_required():
             pytest.exit(message, returncode=3)
         pytest.skip(message, allow_module_level=True)

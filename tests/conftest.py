@@ -6,8 +6,12 @@ fresh rate-limit store and empty auth caches.
 
 from __future__ import annotations
 
+import os
 import tempfile
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +19,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests import backends
 from tests.backends import Backend, close_backend, open_backend
 from tests.factories import Factory
 from xobito.app import create_app
@@ -24,6 +29,49 @@ from xobito.kit.migrate import upgrade
 from xobito.models import Base
 
 ADMIN_KEY = "test-admin-key"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    backends.note_start()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    reason = backends.vanished()
+    if reason is not None:
+        session.config.stash[_VANISHED] = reason
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_VANISHED = pytest.StashKey[str]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """What was skipped and why, loudly: a green run that skipped half the suite is not green.
+    ``XOBITO_TEST_SKIP_REPORT`` names a file that gets the same lines (scripts/test.sh)."""
+    reasons: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        text = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reasons[text.removeprefix("Skipped: ")] += 1
+    backend = backends.backend_name()
+    lines = [f"{count:6d} x {reason}" for reason, count in reasons.most_common()]
+    gone = config.stash.get(_VANISHED, None)
+    if gone:
+        lines.insert(0, f"FAILED: PostgreSQL/Redis stopped answering during the run: {gone}")
+    if lines:
+        title = f"{sum(reasons.values())} TESTS SKIPPED on {backend}"
+        if gone:
+            title += " (RUN FAILED)"
+        terminalreporter.write_sep("!", title, red=True, bold=True)
+        for line in lines:
+            terminalreporter.write_line(line, red=True, bold=True)
+        terminalreporter.write_sep("!", red=True, bold=True)
+    report_file = os.environ.get("XOBITO_TEST_SKIP_REPORT")
+    if report_file:
+        summary = f"{backend}: {sum(reasons.values())} skipped" + "".join(
+            f"\n  {line}" for line in lines
+        )
+        Path(report_file).write_text(summary + "\n")
 
 
 @pytest.fixture(scope="session")

@@ -37,6 +37,7 @@ from xobito.kit.db import (
     make_sessionmaker,
 )
 from xobito.kit.gc import tune_gc
+from xobito.kit.access_log import AccessLogMiddleware
 from xobito.kit.logging import configure_logging
 from xobito.kit.metrics import MetricsMiddleware
 from xobito.kit.pagination import public_url_warning
@@ -195,5 +196,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_handlers(app)
     app.add_middleware(CleanQueryMiddleware)
     app.add_middleware(MetricsMiddleware)
+    if settings.access_log:
+        app.add_middleware(AccessLogMiddleware)
     app.add_middleware(LastResort)  # outermost: added last
     return app

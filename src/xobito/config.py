@@ -6,15 +6,40 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+import platformdirs
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# src/xobito/config.py in a checkout: the checkout is two folders up from the package.
+_CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+def checkout_root() -> Path | None:
+    """The source checkout this package runs from (an editable install), else None."""
+    if (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "src" / "xobito").is_dir():
+        return _CHECKOUT
+    return None
+
+
+def default_data_dir() -> Path:
+    """Where the embedded SQLite database and the demo secrets live when nothing says so:
+    the checkout's ``var/`` when running from a checkout, else the user data directory
+    (``~/.local/share/xobito`` on Linux). Independent of the current folder."""
+    root = checkout_root()
+    if root is not None:
+        return root / "var"
+    return Path(platformdirs.user_data_dir("xobito", appauthor=False))
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="XOBITO_", env_file=".env", extra="ignore")
 
     env: Literal["development", "testing", "production"] = "development"
-    database_url: str = "sqlite+aiosqlite:///./var/xobito.db"
+    # Folder of the embedded default's files (xobito.db, demo-token, demo-password); see
+    # default_data_dir() when unset.
+    data_dir: Path = Field(default_factory=default_data_dir)
+    # Unset: SQLite at ``<data_dir>/xobito.db`` (an absolute path, whatever the current folder).
+    database_url: str = ""
     redis_url: str | None = None
     # Prefix of every Redis key, so several deployments (or test runs) can share one Redis.
     redis_prefix: str = "xobito"
@@ -28,6 +53,8 @@ class Settings(BaseSettings):
     worker_in_process: bool = True
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
+    # One log line per request (kit/access_log.py). Unset: on in development, off otherwise.
+    access_log: bool | None = None
     # ``xobito serve --workers N``: how long uvicorn's supervisor waits for a worker process to
     # answer its health check before it kills and restarts it. uvicorn's 5 s killed workers
     # that were starting (imports) or busy on a loaded machine, over and over, dropping the
@@ -104,7 +131,11 @@ class Settings(BaseSettings):
     password_hashing: Literal["standard", "fast"] = "standard"
 
     @model_validator(mode="after")
-    def _private_urls_default(self) -> Settings:
+    def _defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'xobito.db'}"
+        if self.access_log is None:
+            self.access_log = self.env == "development"
         if self.webhook_allow_private_urls is None:
             self.webhook_allow_private_urls = self.env != "production"
         if self.password_hashing == "fast" and self.env == "production":

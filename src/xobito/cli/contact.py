@@ -13,8 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from xobito.cli.common import console, err_console
-from xobito.config import get_settings
+from xobito.cli.common import Json, database_url, done, err_console, fail
 from xobito.contact.csv_rows import ColumnMapping, CsvSource, CsvUnreadable
 from xobito.contact.exporting import export_csv
 from xobito.contact.import_runner import ErrorReport, ImportProgress, run_import
@@ -34,7 +33,7 @@ ROWS_REFUSED = 3
 
 @asynccontextmanager
 async def _database() -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = make_engine(get_settings().database_url)
+    engine = make_engine(database_url())
     try:
         yield make_sessionmaker(engine)
     finally:
@@ -80,6 +79,7 @@ def import_(
     ] = None,
     delimiter: Annotated[str, typer.Option(help="Cell separator")] = ",",
     batch_size: Annotated[int, typer.Option(min=1, max=10_000, help="Rows per commit")] = 1000,
+    as_json: Json = False,
 ) -> None:
     """Import contacts from a CSV file, with the API's rules and messages.
 
@@ -98,14 +98,23 @@ def import_(
         body = exc.body()
         reasons = body.get("errors")
         message = reasons["file"][0] if isinstance(reasons, dict) and "file" in reasons else None
-        err_console.print(f"[red]error:[/red] {message or body.get('message')}")
-        raise typer.Exit(1) from None
-    console.print(
+        fail(str(message or body.get("message")))
+    summary = (
         f"{progress.rows_done} rows read: {progress.imported} contacts imported, "
         f"{progress.failed} rows refused."
     )
+    done(
+        {
+            "rows": progress.rows_done,
+            "imported": progress.imported,
+            "refused": progress.failed,
+            "error_report": str(report_path) if progress.failed else None,
+        },
+        as_json,
+        summary,
+        *([f"Error report: {report_path}"] if progress.failed else []),
+    )
     if progress.failed:
-        console.print(f"Error report: {report_path}")
         raise typer.Exit(ROWS_REFUSED)
     report_path.unlink(missing_ok=True)
 
@@ -208,5 +217,4 @@ def export(
     try:
         asyncio.run(main())
     except XobitoError as exc:
-        err_console.print(f"[red]error:[/red] {exc.body().get('message')}")
-        raise typer.Exit(1) from None
+        fail(str(exc.body().get("message")))

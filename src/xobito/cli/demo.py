@@ -2,7 +2,8 @@
 
 Creates workspace ``demo`` with a default status and a source, a token with every ability,
 and a dashboard owner (``demo@example.com`` with a generated password), once. The token's
-plaintext is kept in ``var/demo-token`` and the password in ``var/demo-password`` (mode 600),
+plaintext is kept in ``demo-token`` and the password in ``demo-password`` (mode 600) in the
+data directory (``XOBITO_DATA_DIR``; by default the checkout's ``var/``),
 so a second run can print them again; nothing else in Xobito stores a plaintext secret.
 """
 
@@ -22,7 +23,7 @@ from xobito.auth import tokens
 from xobito.auth.abilities import ABILITIES
 from xobito.auth.repository import TokenRepository
 from xobito.auth.service import TokenService
-from xobito.cli.common import console, run
+from xobito.cli.common import Json, done, run
 from xobito.config import get_settings
 from xobito.label.service import SOURCES, STATUSES, LabelService
 from xobito.workspace.repository import WorkspaceRepository
@@ -76,17 +77,19 @@ def _keep(path: Path, secret: str) -> None:
 
 
 def demo(
-    token_file: Annotated[Path, typer.Option(help="Where the demo token is kept")] = Path(
-        "var/demo-token"
-    ),
+    token_file: Annotated[
+        Path | None,
+        typer.Option(help="Where the demo token is kept (default: demo-token in the data folder)"),
+    ] = None,
     password_file: Annotated[
         Path | None,
         typer.Option(help="Where the demo owner's password is kept (default: beside the token)"),
     ] = None,
     base_url: Annotated[str, typer.Option(help="Printed base URL")] = "http://127.0.0.1:8000",
+    as_json: Json = False,
 ) -> None:
     """Create (once) the demo workspace, token and dashboard owner; print how to use them."""
-
+    token_file = token_file or get_settings().data_dir / "demo-token"
     password_file = password_file or token_file.with_name("demo-password")
     saved = token_file.read_text().strip() if token_file.exists() else None
     saved_password = password_file.read_text().strip() if password_file.exists() else None
@@ -101,26 +104,29 @@ def demo(
         _keep(token_file, token)
     if password_is_new and password is not None:
         _keep(password_file, password)
-    console.print(f"Dashboard: {base_url}/app/login", highlight=False)
-    console.print(f"  email:    {OWNER_EMAIL}", highlight=False)
-    if password is not None:
-        console.print(
-            f"  password: {password}  (also in {password_file})", markup=False, highlight=False
-        )
-    else:
-        console.print(
-            "  password: changed in the dashboard since (forgotten? "
-            f"xobito user reset-password {OWNER_EMAIL})",
-            markup=False,
-            highlight=False,
-        )
-    console.print(f"Xobito API base URL: {base_url}/api/v1/{SUBDOMAIN}", highlight=False)
-    console.print(f"Demo token (also in {token_file}):", highlight=False)
-    console.print(token, markup=False, highlight=False, soft_wrap=True)
-    console.print(
-        f'Try: curl -H "Authorization: Bearer $(cat {token_file})" '
-        f"{base_url}/api/v1/{SUBDOMAIN}/contacts",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
+    api = f"{base_url}/api/v1/{SUBDOMAIN}"
+    password_line = (
+        f"  password: {password}  (also in {password_file})"
+        if password is not None
+        else "  password: changed in the dashboard since (forgotten? "
+        f"xobito user reset-password {OWNER_EMAIL})"
+    )
+    done(
+        {
+            "api_base_url": api,
+            "token": token,
+            "token_file": str(token_file),
+            "dashboard_url": f"{base_url}/app/login",
+            "email": OWNER_EMAIL,
+            "password": password,
+            "password_file": str(password_file),
+        },
+        as_json,
+        f"Dashboard: {base_url}/app/login",
+        f"  email:    {OWNER_EMAIL}",
+        password_line,
+        f"Xobito API base URL: {api}",
+        f"Demo token (also in {token_file}):",
+        token,
+        f'Try: curl -H "Authorization: Bearer $(cat {token_file})" {api}/contacts',
     )

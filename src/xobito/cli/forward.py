@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xobito.cli.common import console, run, show
+from xobito.cli.common import Json, done, run, show
 from xobito.config import get_settings
 from xobito.webhook.forward_schemas import META_FIELDS, forward_record
 from xobito.webhook.forward_service import ForwardService
@@ -19,7 +19,6 @@ app = typer.Typer(
     help="Forward Meta's raw webhooks (chosen fields) to a URL, signed.", no_args_is_help=True
 )
 COLUMNS = ["id", "url", "enabled", "fields", "disabled_reason", "secret_rotation_ends_at"]
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Sub = Annotated[str, typer.Argument(help="The workspace")]
 ForwardId = Annotated[int, typer.Argument(help="The forward's id")]
 FieldOption = Annotated[
@@ -52,6 +51,7 @@ def add(
     url: Annotated[str, typer.Argument(help="http(s) URL receiving the POSTs")],
     field: FieldOption = None,
     disabled: Annotated[bool, typer.Option(help="Create it disabled")] = False,
+    as_json: Json = False,
 ) -> None:
     """Add a forward (default: every field) and print its signing secret (shown only once)."""
 
@@ -62,8 +62,12 @@ def add(
         return forward_record(forward, secret)
 
     record = run(work)
-    console.print(f"Meta forward {record['id']} created. Signing secret (not shown again):")
-    console.print(record["secret"], markup=False, highlight=False, soft_wrap=True)
+    done(
+        record,
+        as_json,
+        f"Meta forward {record['id']} created. Signing secret (not shown again):",
+        record["secret"],
+    )
 
 
 @app.command("list")
@@ -98,18 +102,18 @@ def update(
 
 
 @app.command("remove")
-def remove(subdomain: Sub, forward_id: ForwardId) -> None:
+def remove(subdomain: Sub, forward_id: ForwardId, as_json: Json = False) -> None:
     """Delete a forward (its pending deliveries go with it)."""
 
     async def work(session: AsyncSession) -> None:
         await (await _service(session, subdomain)).remove(forward_id)
 
     run(work)
-    console.print(f"Meta forward {forward_id} removed.")
+    done({"id": forward_id, "removed": True}, as_json, f"Meta forward {forward_id} removed.")
 
 
 @app.command("rotate-secret")
-def rotate_secret(subdomain: Sub, forward_id: ForwardId) -> None:
+def rotate_secret(subdomain: Sub, forward_id: ForwardId, as_json: Json = False) -> None:
     """New secret; the old one keeps signing during the overlap (default 24 h)."""
 
     async def work(session: AsyncSession) -> dict[str, Any]:
@@ -117,18 +121,23 @@ def rotate_secret(subdomain: Sub, forward_id: ForwardId) -> None:
         return forward_record(forward, secret)
 
     record = run(work)
-    console.print(f"New secret (old one valid until {record['secret_rotation_ends_at']}):")
-    console.print(record["secret"], markup=False, highlight=False, soft_wrap=True)
+    done(
+        record,
+        as_json,
+        f"New secret (old one valid until {record['secret_rotation_ends_at']}):",
+        record["secret"],
+    )
 
 
 @app.command("test")
-def test(subdomain: Sub, forward_id: ForwardId) -> None:
+def test(subdomain: Sub, forward_id: ForwardId, as_json: Json = False) -> None:
     """Queue a Meta-shaped test event to the forward (delivered by the worker)."""
 
     async def work(session: AsyncSession) -> str:
         return await (await _service(session, subdomain)).test(forward_id)
 
-    console.print(f"queued test event {run(work)}", highlight=False)
+    event_id = run(work)
+    done({"event_id": event_id}, as_json, f"queued test event {event_id}")
 
 
 @app.command("logs")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -13,12 +15,16 @@ import typer
 
 from xobito import __version__
 from xobito.cli import contact, demo, doctor, message, messaging, token, user, webhook, workspace
+from xobito.cli.failures import describe
+from xobito.cli.helptext import plain_flags
 from xobito.config import get_settings
 
+plain_flags()
 app = typer.Typer(
     help="Xobito: self-hostable WhatsApp Business messaging platform.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
 )
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -125,12 +131,24 @@ def metrics_directory(workers: int) -> Iterator[None]:
 
 @db_app.command("upgrade")
 def upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
-    """Apply migrations up to ``revision``."""
+    """Apply the migrations up to a revision (default: the newest)."""
     from xobito.kit.migrate import upgrade as run_upgrade
 
     run_upgrade(get_settings().database_url, revision)
     typer.echo(f"database at {revision}")
 
 
+def main() -> None:
+    """The ``xobito`` command: a failure is one line on standard error and exit code 1, never a
+    traceback (``XOBITO_LOG_LEVEL=DEBUG`` prints it as well)."""
+    try:
+        app()
+    except Exception as exc:  # anything the commands did not turn into a message themselves
+        if os.environ.get("XOBITO_LOG_LEVEL", "").upper() == "DEBUG":
+            traceback.print_exc()
+        sys.stderr.write(f"error: {describe(exc)}\n")
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()

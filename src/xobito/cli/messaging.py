@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from xobito.cli.common import console, run, show
+from xobito.cli.common import Json, done, run, show
 from xobito.config import get_settings
 from xobito.connection.schemas import connection_record
 from xobito.connection.service import ConnectionService
@@ -45,6 +45,7 @@ def connect(
     app_id: Annotated[
         str | None, typer.Option(help="Meta app id (the doctor checks its webhook subscription)")
     ] = None,
+    as_json: Json = False,
 ) -> None:
     """Connect a workspace to WhatsApp; secrets are stored and never printed."""
     body: dict[str, Any] = {"provider": provider}
@@ -74,12 +75,14 @@ def connect(
             "has_access_token",
             "has_app_secret",
         ],
-        False,
+        as_json,
     )
 
 
 @template_app.command("sync")
-def sync(subdomain: Annotated[str, typer.Argument(help="The workspace")]) -> None:
+def sync(
+    subdomain: Annotated[str, typer.Argument(help="The workspace")], as_json: Json = False
+) -> None:
     """Pull the workspace's templates from Meta (every page)."""
     from xobito.app import make_providers
 
@@ -93,8 +96,10 @@ def sync(subdomain: Annotated[str, typer.Argument(help="The workspace")]) -> Non
                 await provider.close()
 
     counts = run(work)
-    console.print(
-        f"{counts['total']} templates: {counts['created']} created, {counts['updated']} updated"
+    done(
+        counts,
+        as_json,
+        f"{counts['total']} templates: {counts['created']} created, {counts['updated']} updated",
     )
 
 
@@ -107,11 +112,12 @@ def inbound(
     wait: Annotated[
         float, typer.Option(help="Seconds to wait for a worker to store it (0: do not wait)")
     ] = 5.0,
+    as_json: Json = False,
 ) -> None:
     """Simulate a customer's message (processed by the worker).
 
-    Waits until a worker (``xobito serve`` or ``xobito worker``) has stored it, so that a send
-    right after finds the customer care window open.
+    Waits until a worker (xobito serve or xobito worker) has stored it, so that a send right
+    after finds the customer care window open.
     """
     body = {"phone_number": phone_number, "text": text, "profile_name": profile_name}
 
@@ -120,8 +126,8 @@ def inbound(
         return await SandboxService(session, ws).inbound(body)
 
     wamid = run(work)["message_id"]
-    console.print(f"queued inbound message {wamid}", highlight=False)
     if wait <= 0:
+        done({"message_id": wamid, "stored": None}, as_json, f"queued inbound message {wamid}")
         return
 
     async def stored(session: Any) -> bool:
@@ -134,13 +140,15 @@ def inbound(
             await session.rollback()  # a fresh snapshot for the next look
             await asyncio.sleep(0.1)
 
-    if run(stored):
-        console.print("stored by the worker: the customer care window is open", highlight=False)
-    else:
-        console.print(
-            f"not stored within {wait:g} s: is `xobito serve` or `xobito worker` running?",
-            highlight=False,
-        )
+    is_stored = run(stored)
+    done(
+        {"message_id": wamid, "stored": is_stored},
+        as_json,
+        f"queued inbound message {wamid}",
+        "stored by the worker: the customer care window is open"
+        if is_stored
+        else f"not stored within {wait:g} s: is xobito serve or xobito worker running?",
+    )
 
 
 @sandbox_app.command("status")
@@ -149,6 +157,7 @@ def status(
     message_id: Annotated[str, typer.Argument(help="The wamid of a sent message")],
     status: Annotated[str, typer.Argument(help="sent, delivered, read or failed")],
     error_code: Annotated[int | None, typer.Option(help="Meta error code for failed")] = None,
+    as_json: Json = False,
 ) -> None:
     """Simulate a delivery status for a sent message (processed by the worker)."""
     body = {"message_id": message_id, "status": status, "error_code": error_code}
@@ -158,7 +167,11 @@ def status(
         return await SandboxService(session, ws).status(body)
 
     run(work)
-    console.print(f"queued status {status} for {message_id}", highlight=False)
+    done(
+        {"message_id": message_id, "status": status},
+        as_json,
+        f"queued status {status} for {message_id}",
+    )
 
 
 def worker() -> None:

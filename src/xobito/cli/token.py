@@ -9,12 +9,11 @@ import typer
 from xobito.auth.abilities import ABILITIES
 from xobito.auth.schemas import token_record
 from xobito.auth.service import TokenService
-from xobito.cli.common import console, run, show
+from xobito.cli.common import Json, done, fail, run, show
 from xobito.workspace.service import WorkspaceService
 
 app = typer.Typer(help="Manage a workspace's API tokens.", no_args_is_help=True)
 COLUMNS = ["id", "name", "token_prefix", "abilities", "is_active", "expires_at", "last_used_at"]
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 @app.command("create")
@@ -23,7 +22,12 @@ def create(
     name: Annotated[str, typer.Option(help="What the token is for")],
     ability: Annotated[
         list[str] | None,
-        typer.Option("--ability", "-a", help="Repeat for each ability; default: every ability"),
+        typer.Option(
+            "--ability",
+            "-a",
+            help="Repeat for each ability; default: every ability. One of: "
+            + ", ".join(ABILITIES),
+        ),
     ] = None,
     rate_limit_max: Annotated[int | None, typer.Option(help="Own requests-per-window")] = None,
     monthly_quota: Annotated[int | None, typer.Option(help="Requests per calendar month")] = None,
@@ -31,6 +35,9 @@ def create(
     as_json: Json = False,
 ) -> None:
     """Create a token and print its plaintext, which is shown only this once."""
+    unknown = [a for a in ability or () if a not in ABILITIES]
+    if unknown:
+        fail(f"unknown ability {', '.join(unknown)}; the abilities are: {', '.join(ABILITIES)}")
     body: dict[str, Any] = {"name": name, "abilities": ability or list(ABILITIES)}
     for key, value in (
         ("rate_limit_max", rate_limit_max),
@@ -46,13 +53,12 @@ def create(
         return token_record(token, plaintext)
 
     record = run(work)
-    if as_json:
-        show([record], [], True)
-        return
-    console.print(
-        f"Token {record['id']} created for {subdomain}. Store it now; it is not shown again:"
+    done(
+        [record],  # a list, as --json printed it first
+        as_json,
+        f"Token {record['id']} created for {subdomain}. Store it now; it is not shown again:",
+        record["token"],
     )
-    console.print(record["token"], markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command("list")
@@ -72,6 +78,7 @@ def list_(
 def revoke(
     subdomain: Annotated[str, typer.Argument(help="The workspace")],
     token_id: Annotated[int, typer.Argument(help="The token's id")],
+    as_json: Json = False,
 ) -> None:
     """Revoke a token (it stops working everywhere within a second)."""
 
@@ -80,4 +87,4 @@ def revoke(
         return token_record(await TokenService(session).revoke(ws, token_id))
 
     record = run(work)
-    console.print(f"Token {record['id']} revoked.")
+    done(record, as_json, f"Token {record['id']} revoked.")

@@ -13,14 +13,13 @@ from xobito.account.repository import UserRepository
 from xobito.account.resets import PasswordResetService
 from xobito.account.schemas import user_record
 from xobito.account.service import UserService, note_everywhere
-from xobito.cli.common import console, err_console, run, show
+from xobito.cli.common import Json, done, fail, run, show
 from xobito.config import get_settings
 from xobito.kit.errors import NotFound
 from xobito.workspace.service import WorkspaceService
 
 app = typer.Typer(help="Manage dashboard users and their roles.", no_args_is_help=True)
 COLUMNS = ["id", "email", "name", "role", "last_sign_in_at"]
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 BaseUrl = Annotated[str, typer.Option(help="The dashboard's public base URL, for the printed link")]
 DEFAULT_BASE = "http://127.0.0.1:8000"
 
@@ -36,8 +35,7 @@ def _ask_password() -> str | None:
         return None
     second: str = typer.prompt("Repeat the password", hide_input=True)
     if first != second:
-        err_console.print("[red]error:[/red] the two passwords differ")
-        raise typer.Exit(1)
+        fail("the two passwords differ")
     return first
 
 
@@ -51,6 +49,7 @@ def create(
         str | None,
         typer.Option(envvar="XOBITO_USER_PASSWORD", help="For scripts; else prompted or generated"),
     ] = None,
+    as_json: Json = False,
 ) -> None:
     """Create a dashboard user with a role in a workspace (the first owner, typically).
 
@@ -68,12 +67,16 @@ def create(
         return record, made.generated_password, made.existing_account
 
     record, generated, existing = run(work)
-    console.print(f"User {record['email']} is {record['role']} of {subdomain}.", highlight=False)
+    lines = [f"User {record['email']} is {record['role']} of {subdomain}."]
     if existing:
-        console.print("The account already existed; its password is unchanged.")
+        lines.append("The account already existed; its password is unchanged.")
     elif generated:
-        console.print("Generated password (shown once):")
-        console.print(generated, markup=False, highlight=False)
+        lines += ["Generated password (shown once):", generated]
+    done(
+        {**record, "existing_account": existing, "generated_password": generated},
+        as_json,
+        *lines,
+    )
 
 
 @app.command("list")
@@ -96,6 +99,7 @@ def invite(
     email: Annotated[str, typer.Option(help="Who to invite")],
     role: Annotated[str, typer.Option(help="owner, admin or agent")] = "agent",
     base_url: BaseUrl = DEFAULT_BASE,
+    as_json: Json = False,
 ) -> None:
     """Print a one-time invitation link (valid 7 days) for an email address."""
 
@@ -106,11 +110,13 @@ def invite(
         )
         return secret
 
-    secret = run(work)
-    console.print(
-        f"Invitation for {email} as {role} (one use, expires in 7 days):", highlight=False
+    link = f"{base_url.rstrip('/')}/app/invite/{run(work)}"
+    done(
+        {"email": email, "role": role, "link": link},
+        as_json,
+        f"Invitation for {email} as {role} (one use, expires in 7 days):",
+        link,
     )
-    console.print(f"{base_url.rstrip('/')}/app/invite/{secret}", markup=False, highlight=False)
 
 
 @app.command("set-role")
@@ -118,6 +124,7 @@ def set_role(
     subdomain: Annotated[str, typer.Argument(help="The workspace")],
     email: Annotated[str, typer.Option(help="The user")],
     role: Annotated[str, typer.Option(help="owner, admin or agent")],
+    as_json: Json = False,
 ) -> None:
     """Change a user's role in a workspace."""
 
@@ -128,13 +135,14 @@ def set_role(
         await service.change_role("owner", membership.id, {"role": role})
 
     run(work)
-    console.print(f"{email} is now {role} of {subdomain}.", highlight=False)
+    done({"email": email, "role": role}, as_json, f"{email} is now {role} of {subdomain}.")
 
 
 @app.command("remove")
 def remove(
     subdomain: Annotated[str, typer.Argument(help="The workspace")],
     email: Annotated[str, typer.Option(help="The user")],
+    as_json: Json = False,
 ) -> None:
     """Remove a user from a workspace (the account stays)."""
 
@@ -145,13 +153,14 @@ def remove(
         await service.remove("owner", membership.id)
 
     run(work)
-    console.print(f"{email} removed from {subdomain}.", highlight=False)
+    done({"email": email, "removed": True}, as_json, f"{email} removed from {subdomain}.")
 
 
 @app.command("reset-password")
 def reset_password(
     email: Annotated[str, typer.Argument(help="The user")],
     base_url: BaseUrl = DEFAULT_BASE,
+    as_json: Json = False,
 ) -> None:
     """Void a user's password, end their sessions, and print a one-time link to set a new one."""
 
@@ -165,9 +174,13 @@ def reset_password(
         )
         return secret
 
-    secret = run(work)
-    console.print(f"Password of {email} reset. Link to set a new one (one use):", highlight=False)
-    console.print(f"{base_url.rstrip('/')}/app/reset/{secret}", markup=False, highlight=False)
+    link = f"{base_url.rstrip('/')}/app/reset/{run(work)}"
+    done(
+        {"email": email, "link": link},
+        as_json,
+        f"Password of {email} reset. Link to set a new one (one use):",
+        link,
+    )
 
 
 async def _user_id(session: Any, email: str) -> int:

@@ -8,7 +8,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.cli import forward
-from xobito.cli.common import console, run, show
+from xobito.cli.common import Json, done, run, show
 from xobito.config import get_settings
 from xobito.webhook.schemas import endpoint_record, log_record
 from xobito.webhook.service import WebhookService
@@ -17,7 +17,6 @@ from xobito.workspace.service import WorkspaceService
 app = typer.Typer(help="Outbound webhook endpoints of a workspace.", no_args_is_help=True)
 app.add_typer(forward.app, name="forward")
 COLUMNS = ["id", "url", "enabled", "events", "disabled_reason", "secret_rotation_ends_at"]
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Sub = Annotated[str, typer.Argument(help="The workspace")]
 EndpointId = Annotated[int, typer.Argument(help="The webhook endpoint's id")]
 
@@ -49,6 +48,7 @@ def add(
         ),
     ] = None,
     disabled: Annotated[bool, typer.Option(help="Create it disabled")] = False,
+    as_json: Json = False,
 ) -> None:
     """Add an endpoint and print its signing secret (shown only this once)."""
 
@@ -59,8 +59,12 @@ def add(
         return endpoint_record(endpoint, secret)
 
     record = run(work)
-    console.print(f"Webhook {record['id']} created. Signing secret (not shown again):")
-    console.print(record["secret"], markup=False, highlight=False, soft_wrap=True)
+    done(
+        record,
+        as_json,
+        f"Webhook {record['id']} created. Signing secret (not shown again):",
+        record["secret"],
+    )
 
 
 @app.command("list")
@@ -95,18 +99,18 @@ def update(
 
 
 @app.command("remove")
-def remove(subdomain: Sub, endpoint_id: EndpointId) -> None:
+def remove(subdomain: Sub, endpoint_id: EndpointId, as_json: Json = False) -> None:
     """Delete an endpoint (its pending deliveries go with it)."""
 
     async def work(session: AsyncSession) -> None:
         await (await _service(session, subdomain)).remove(endpoint_id)
 
     run(work)
-    console.print(f"Webhook {endpoint_id} removed.")
+    done({"id": endpoint_id, "removed": True}, as_json, f"Webhook {endpoint_id} removed.")
 
 
 @app.command("rotate-secret")
-def rotate_secret(subdomain: Sub, endpoint_id: EndpointId) -> None:
+def rotate_secret(subdomain: Sub, endpoint_id: EndpointId, as_json: Json = False) -> None:
     """New secret; the old one keeps signing during the overlap (default 24 h)."""
 
     async def work(session: AsyncSession) -> dict[str, Any]:
@@ -114,18 +118,23 @@ def rotate_secret(subdomain: Sub, endpoint_id: EndpointId) -> None:
         return endpoint_record(endpoint, secret)
 
     record = run(work)
-    console.print(f"New secret (old one valid until {record['secret_rotation_ends_at']}):")
-    console.print(record["secret"], markup=False, highlight=False, soft_wrap=True)
+    done(
+        record,
+        as_json,
+        f"New secret (old one valid until {record['secret_rotation_ends_at']}):",
+        record["secret"],
+    )
 
 
 @app.command("test")
-def test(subdomain: Sub, endpoint_id: EndpointId) -> None:
+def test(subdomain: Sub, endpoint_id: EndpointId, as_json: Json = False) -> None:
     """Queue a test event to the endpoint (delivered by the worker)."""
 
     async def work(session: AsyncSession) -> str:
         return await (await _service(session, subdomain)).test(endpoint_id)
 
-    console.print(f"queued test event {run(work)}", highlight=False)
+    event_id = run(work)
+    done({"event_id": event_id}, as_json, f"queued test event {event_id}")
 
 
 @app.command("logs")
@@ -150,11 +159,18 @@ def logs(
 
 @app.command("redeliver")
 def redeliver(
-    subdomain: Sub, event_id: Annotated[str, typer.Argument(help="The event id (evt_...)")]
+    subdomain: Sub,
+    event_id: Annotated[str, typer.Argument(help="The event id (evt_...)")],
+    as_json: Json = False,
 ) -> None:
     """Send an event again to the endpoints it went to."""
 
     async def work(session: AsyncSession) -> int:
         return await (await _service(session, subdomain)).redeliver(event_id)
 
-    console.print(f"queued {run(work)} deliveries of {event_id}", highlight=False)
+    count = run(work)
+    done(
+        {"event_id": event_id, "deliveries": count},
+        as_json,
+        f"queued {count} deliveries of {event_id}",
+    )

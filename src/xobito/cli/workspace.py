@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from xobito.cli.common import console, run, show
+from xobito.cli.common import Json, fail, run, show
 from xobito.workspace.schemas import workspace_record
 from xobito.workspace.service import WorkspaceService
 
@@ -20,8 +20,6 @@ COLUMNS = [
     "rate_limit_decay",
     "enforce_care_window",
 ]
-
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 def _settings(
@@ -97,8 +95,7 @@ def update(
     if name is not None:
         body["name"] = name
     if not body:
-        console.print("nothing to change")
-        raise typer.Exit(2)
+        fail("nothing to change: give at least one option (see --help)", code=2)
 
     async def work(session: Any) -> dict[str, Any]:
         return workspace_record(await WorkspaceService(session).update(subdomain, body))
