@@ -196,7 +196,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_handlers(app)
     app.add_middleware(CleanQueryMiddleware)
     app.add_middleware(MetricsMiddleware)
-    if settings.access_log:
-        app.add_middleware(AccessLogMiddleware)
+    if settings.access_log and settings.log_level.upper() in ("DEBUG", "INFO"):
+        app.add_middleware(AccessLogMiddleware)  # its lines are info: no cost above that
     app.add_middleware(LastResort)  # outermost: added last
     return app
