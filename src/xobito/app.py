@@ -29,6 +29,7 @@ from xobito.inbound.signing import WebhookSigners
 from xobito.inbound.traffic import TrafficRecorder
 from xobito.jobs.handlers import HANDLERS, process_inbox
 from xobito.jobs.worker import Worker
+from xobito.kit.access_log import AccessLogMiddleware
 from xobito.kit.db import (
     dispose_engine,
     driver_connections,
@@ -37,7 +38,6 @@ from xobito.kit.db import (
     make_sessionmaker,
 )
 from xobito.kit.gc import tune_gc
-from xobito.kit.access_log import AccessLogMiddleware
 from xobito.kit.logging import configure_logging
 from xobito.kit.metrics import MetricsMiddleware
 from xobito.kit.pagination import public_url_warning
