@@ -30,8 +30,10 @@ def route_doc(
     body: type[BaseModel] | None = None,
     multipart: type[BaseModel] | None = None,
     max_body: int | None = None,
+    files: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """``openapi_extra`` for a route: its request body and the spec's failure texts."""
+    """``openapi_extra`` for a route: its request body and the spec's failure texts.
+    ``files``: the multipart body's upload fields (name -> description)."""
     extra: dict[str, Any] = {"x-failure": failure}
     if not_found:
         extra["x-not-found"] = not_found
@@ -41,7 +43,15 @@ def route_doc(
     if body is not None:
         content["application/json"] = {"schema": schema_of(body)}
     if multipart is not None:
-        content["multipart/form-data"] = {"schema": schema_of(multipart)}
+        form = schema_of(multipart)
+        form["properties"] = {
+            **form.get("properties", {}),
+            **{
+                name: {"type": "string", "format": "binary", "description": text}
+                for name, text in (files or {}).items()
+            },
+        }
+        content["multipart/form-data"] = {"schema": form}
     if content:
         extra["requestBody"] = {"required": True, "content": content}
     return extra

@@ -94,7 +94,18 @@ async def send(request: Request, ctx: ApiContext = Ability("messages.send")) -> 
     "/template",
     name="messages.template",
     openapi_extra=route_doc(
-        failure=SEND, body=TemplateIn, multipart=TemplateIn, max_body=LARGEST_UPLOAD
+        failure=SEND,
+        body=TemplateIn,
+        multipart=TemplateIn,
+        max_body=LARGEST_UPLOAD,
+        files={
+            "header_image_file": "Image header upload (JPEG or PNG, at most 5120 KB); sent to "
+            "Meta's media endpoint first. Instead of header_image_url.",
+            "header_video_file": "Video header upload (MP4 or 3GPP, at most 16384 KB). Instead "
+            "of header_video_url.",
+            "header_document_file": "Document header upload (PDF, Office, text; at most 102400 "
+            "KB). Instead of header_document_url.",
+        },
     ),
     responses=api_responses(
         data=SENT_MESSAGE, message="Template message sent successfully", body=True
@@ -109,7 +120,16 @@ async def template(request: Request, ctx: ApiContext = Ability("messages.send"))
 @router.post(
     "/media",
     name="messages.media",
-    openapi_extra=route_doc(failure=SEND, body=MediaIn, multipart=MediaIn, max_body=LARGEST_UPLOAD),
+    openapi_extra=route_doc(
+        failure=SEND,
+        body=MediaIn,
+        multipart=MediaIn,
+        max_body=LARGEST_UPLOAD,
+        files={
+            "media_file": "The file, instead of media_url: image 5 MB (JPEG, PNG), video 16 MB "
+            "(MP4, 3GPP), audio 16 MB (AAC, AMR, MPEG, MP4, OGG), document 100 MB.",
+        },
+    ),
     responses=api_responses(
         data=SENT_MESSAGE, message="Media message sent successfully", body=True
     ),
