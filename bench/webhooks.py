@@ -1,4 +1,5 @@
-"""Outbound webhook benchmark (spec §10): one ``xobito worker`` delivering to a local receiver.
+"""Outbound webhook benchmark (docs/webhooks.md): one ``xobito worker`` delivering to a local
+receiver.
 
     .venv/bin/python -m bench.webhooks [--events 20000] [--rate 200] [--seconds 10] [--profile]
 

@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     inbox_media_max_bytes: int = Field(16 * 1024 * 1024, ge=1)
     # Sandbox: seconds between the simulated sent, delivered and read statuses of a send.
     sandbox_status_delay_seconds: float = 1.0
-    # Outbound webhooks (spec §10).
+    # Outbound webhooks (docs/webhooks.md).
     webhook_timeout_seconds: float = 30.0
     # Immediately, 1 s, 2 s (as Xobito does), then 30 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
     webhook_retry_schedule: tuple[float, ...] = (0, 1, 2, 30, 300, 1800, 7200, 18000, 36000, 36000)

@@ -1,4 +1,4 @@
-"""The operator dependency guarding /api/admin (spec §11)."""
+"""The operator dependency guarding /api/admin (docs/api/admin.md)."""
 
 from __future__ import annotations
 

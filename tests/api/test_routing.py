@@ -1,4 +1,5 @@
-"""No exception leaves a route (spec §3 step 9): an unexpected failure, also one raised while
+"""No exception leaves a route (docs/api/authentication.md step 9): an unexpected failure, also one
+raised while
 committing or cleaning up, is the 500 envelope and one structured log line; a cleanup step
 that fails after an answer the client should see keeps that answer. Each step is made to
 fail for real (``tests.faults``), and the client raises if anything escapes the app."""

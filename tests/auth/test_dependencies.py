@@ -1,4 +1,5 @@
-"""The door into /api/v1 (spec §3): subdomain, bearer token, token validity, order of checks."""
+"""The door into /api/v1 (docs/api/authentication.md): subdomain, bearer token, token validity,
+order of checks."""
 
 from __future__ import annotations
 

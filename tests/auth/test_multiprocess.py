@@ -1,4 +1,4 @@
-"""Two real API processes sharing one database and one Redis (spec §3).
+"""Two real API processes sharing one database and one Redis (docs/api/authentication.md).
 
 The rate limit must hold across processes, and a revocation made through one process must be
 seen by the other within ``auth_cache_seconds`` (0.5 s by default), well under 1 s. Without

@@ -1,4 +1,4 @@
-"""Per-token rate limit and monthly quota over HTTP (spec §3 steps 4 and 5)."""
+"""Per-token rate limit and monthly quota over HTTP (docs/api/rate-limits.md steps 4 and 5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Admin API: a workspace's API tokens (spec §11 and §3 Tokens)."""
+"""Admin API: a workspace's API tokens (docs/api/admin.md, docs/api/authentication.md Tokens)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ``xobito`` command line (spec §11) against the test backend's database.
+"""The ``xobito`` command line (docs/api/admin.md) against the test backend's database.
 
 The commands run ``asyncio.run`` themselves, so most tests here are plain ``def`` tests. The
 few that also call the HTTP app run the command in a worker thread and stay async.

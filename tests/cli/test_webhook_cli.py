@@ -1,4 +1,4 @@
-"""``xobito webhook ...`` (spec §11) against the test backend's database, delivering to the
+"""``xobito webhook ...`` (docs/api/admin.md) against the test backend's database, delivering to the
 real local receiver of ``tests/webhook``.
 
 The commands run ``asyncio.run`` themselves, so they run in a worker thread here while the

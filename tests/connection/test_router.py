@@ -1,4 +1,5 @@
-"""Admin ``PUT/GET /api/admin/workspaces/{sub}/whatsapp`` (spec §11): connect, never leak."""
+"""Admin ``PUT/GET /api/admin/workspaces/{sub}/whatsapp`` (docs/api/admin.md): connect, never
+leak."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``/contacts`` success paths: shapes, create, show, replace, delete (spec §5)."""
+"""``/contacts`` success paths: shapes, create, show, replace, delete (docs/api/contacts.md)."""
 
 from __future__ import annotations
 

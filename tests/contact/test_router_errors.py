@@ -50,7 +50,8 @@ async def test_unknown_or_malformed_ids_are_404(
 async def test_put_validation_comes_before_the_record_lookup(
     client: httpx.AsyncClient, factory: Factory
 ) -> None:
-    """Spec §3: body validation (step 7) before "referenced record missing" (step 8)."""
+    """docs/api/authentication.md: body validation (step 7) before "referenced record missing"
+    (step 8)."""
     a = await factory.tenant()
     r = await call(client, "PUT", a.url("/contacts/42"), a.headers, {})
     assert r.status_code == 422

@@ -1,4 +1,5 @@
-"""``GET /contacts``: the paginator (spec §2) and the list filters (spec §5)."""
+"""``GET /contacts``: the paginator (docs/api/README.md) and the list filters
+(docs/api/contacts.md)."""
 
 from __future__ import annotations
 

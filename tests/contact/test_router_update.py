@@ -1,4 +1,4 @@
-"""``PUT /contacts/{id}`` rules and the plan limit on create (spec §5)."""
+"""``PUT /contacts/{id}`` rules and the plan limit on create (docs/api/contacts.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""``POST``/``PUT /contacts`` validation, each rule at its boundary (spec §4, §5)."""
+"""``POST``/``PUT /contacts`` validation, each rule at its boundary (docs/api/errors.md,
+docs/api/contacts.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ContactService rules, called directly on the app's own database engine (spec §5).
+"""ContactService rules, called directly on the app's own database engine (docs/api/contacts.md).
 
 SQLite runs one connection per process, so every test builds its data with the factory
 first and only then opens a session (``app.state.sessionmaker``) for the service calls.

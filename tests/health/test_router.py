@@ -1,4 +1,4 @@
-"""Operations endpoints (spec §13): /healthz, /readyz, /metrics, /docs, /openapi.json."""
+"""Operations endpoints (docs/deployment.md): /healthz, /readyz, /metrics, /docs, /openapi.json."""
 
 from __future__ import annotations
 
@@ -172,7 +172,7 @@ async def test_metrics_declares_the_spec_series(client: httpx.AsyncClient) -> No
 
 
 def spec_v1_operations() -> set[tuple[str, str]]:
-    """The v1 routes of spec §5 to §8, as (method, path template)."""
+    """The v1 routes of docs/api/contacts.md, docs/api/messages.md, as (method, path template)."""
     ops = {
         ("GET", "/templates"),
         ("POST", "/messages/send"),

@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` on POSTs under /api/v1 (spec §3 [beyond])."""
+"""``Idempotency-Key`` on POSTs under /api/v1 (docs/api/rate-limits.md [beyond])."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Accepting Meta webhooks fast (spec §9): group-committed inbox rows and cached signers."""
+"""Accepting Meta webhooks fast (docs/webhooks.md): group-committed inbox rows and cached
+signers."""
 
 from __future__ import annotations
 

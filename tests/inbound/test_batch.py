@@ -1,4 +1,5 @@
-"""One worker batch of many stored webhooks (spec §8.7, §9, §10): the same end state and the
+"""One worker batch of many stored webhooks (docs/api/messages.md, docs/webhooks.md): the same end
+state and the
 same outbox events, in the same order, as processing the bodies one at a time."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Each example is posted with a valid signature for a workspace that owns its
 ``phone_number_id``; after the worker ran, no inbox row is left unprocessed or failed, and
-the message types of spec §9 leave the expected records.
+the message types of docs/webhooks.md leave the expected records.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ NUMBER = "106540352242922"  # the business number of every example
 SENDER = "+16505551234"
 PROFILE = "Sheena Nelson"
 
-# What each message example of spec §9 must leave: the stored type and fields.
+# What each message example of docs/webhooks.md must leave: the stored type and fields.
 EXPECTED: dict[str, dict[str, Any]] = {
     "Text Message": {"type": "text", "text": "Does it come in another color?"},
     "Text Message with Context (Product Inquiry)": {
@@ -137,7 +137,7 @@ async def test_every_example_is_received(meta: Meta, name: str) -> None:
     elif not raws:  # group lifecycle and settings: nothing of ours to store
         counts = await meta.counts()
         assert (counts["messages"], counts["contacts"], counts["chats"]) == (0, 0, 0)
-    else:  # types spec §9 does not list (order, system, unsupported): kept, never an error
+    else:  # types docs/webhooks.md does not list (order, system, unsupported): kept, never an error
         for raw in raws:
             stored = await meta.message(raw["id"])
             assert stored.type == raw["type"]
@@ -189,7 +189,7 @@ async def test_examples_without_optional_fields(meta: Meta, name: str) -> None:
 async def test_other_media_types_keep_their_media_id(
     meta: Meta, kind: str, body: dict[str, Any]
 ) -> None:
-    """The image example, turned into the other media types spec §9 lists."""
+    """The image example, turned into the other media types docs/webhooks.md lists."""
     line = await meta.line(NUMBER)
     payload = copy.deepcopy(EXAMPLES["Image Message"])
     raw = the_messages(payload)[0]

@@ -1,4 +1,5 @@
-"""``GET|POST /webhooks/whatsapp`` (spec §9): subscription check, signatures, durable inbox."""
+"""``GET|POST /webhooks/whatsapp`` (docs/webhooks.md): subscription check, signatures, durable
+inbox."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Inbound messages whose sender or id cannot be stored (spec §9): refused with a reason on
+"""Inbound messages whose sender or id cannot be stored (docs/webhooks.md): refused with a reason on
 their inbox row, never turned into a contact; the good messages next to them are kept."""
 
 from __future__ import annotations

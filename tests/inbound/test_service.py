@@ -1,4 +1,5 @@
-"""Processing stored webhooks (spec §8.7, §9): redeliveries, statuses, retries, templates."""
+"""Processing stored webhooks (docs/api/messages.md, docs/webhooks.md): redeliveries, statuses,
+retries, templates."""
 
 from __future__ import annotations
 
@@ -82,7 +83,7 @@ async def test_processor_reports_whether_a_status_moved_the_message(
     assert moved == [True, False]
 
 
-# -- the state machine end to end (spec §8.7) --------------------------------------------------
+# -- the state machine end to end (docs/api/messages.md) ---
 
 
 async def test_sent_delivered_read_record_metas_timestamps(meta: Meta) -> None:

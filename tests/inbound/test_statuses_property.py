@@ -1,4 +1,5 @@
-"""The delivery state machine (spec §8.7): its table, and a property over status sequences.
+"""The delivery state machine (docs/api/messages.md): its table, and a property over status
+sequences.
 
 Meta's statuses arrive duplicated, late and out of order. Whatever the order, the message
 ends in the most advanced state the rules allow: ``read`` if a read arrived, else
@@ -23,7 +24,8 @@ from xobito.testing.meta_webhooks import StatusName, StatusUpdate, build_status_
 MACHINE = ("pending", "sent", "delivered", "read", "failed")
 META_STATUSES = ("sent", "delivered", "read", "failed")
 
-# Spec §8.7, written out: (current, new) pairs that change the message; every other is ignored.
+# docs/api/messages.md, written out: (current, new) pairs that change the message; every other is
+# ignored.
 MOVES = {
     ("pending", "sent"),
     ("pending", "delivered"),

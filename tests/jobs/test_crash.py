@@ -1,4 +1,4 @@
-"""A worker killed mid-batch loses nothing and repeats nothing (spec §9, PostgreSQL).
+"""A worker killed mid-batch loses nothing and repeats nothing (docs/webhooks.md, PostgreSQL).
 
 A batch's effects and its rows' "processed" marks commit in one transaction, so SIGKILL in
 the middle of a batch rolls the whole batch back; the next worker does it exactly once.

@@ -1,4 +1,4 @@
-"""Two ``xobito worker`` processes over one backlog (spec §9, PostgreSQL).
+"""Two ``xobito worker`` processes over one backlog (docs/webhooks.md, PostgreSQL).
 
 Rows are claimed with ``FOR UPDATE SKIP LOCKED``: no row is taken by both, none is missed,
 and the races between them (the same sender's contact, the same message's statuses) end

@@ -1,4 +1,4 @@
-"""The worker (spec §9): batches, poison rows set aside, jobs retried and given up on."""
+"""The worker (docs/webhooks.md): batches, poison rows set aside, jobs retried and given up on."""
 
 from __future__ import annotations
 

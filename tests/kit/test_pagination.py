@@ -1,4 +1,4 @@
-"""Laravel's length-aware paginator and its link window (spec §2)."""
+"""Laravel's length-aware paginator and its link window (docs/api/README.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""E.164 normalisation of phone input (spec §5: stored as ``+`` and digits)."""
+"""E.164 normalisation of phone input (docs/api/contacts.md: stored as ``+`` and digits)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Laravel validation messages from pydantic models (spec §4)."""
+"""Laravel validation messages from pydantic models (docs/api/errors.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""At most one default status per workspace, also under concurrent writes (spec §6,
+"""At most one default status per workspace, also under concurrent writes (docs/api/labels.md,
 issue 9): setting one clears the others, and the last to commit is the default."""
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ async def test_name_must_be_a_string(
 async def test_status_name_outside_3_to_255_is_refused(
     client: httpx.AsyncClient, factory: Factory, length: int, message: str
 ) -> None:
-    """Spec §6: ``min:3|max:255``, two rules with a message each."""
+    """docs/api/labels.md: ``min:3|max:255``, two rules with a message each."""
     t = await factory.tenant()
     r = await client.post(t.url("/statuses"), json={"name": "x" * length}, headers=t.headers)
     assert r.status_code == 422, r.text

@@ -1,4 +1,5 @@
-"""The 24-hour customer care window (spec §8.5), with time travel through the database."""
+"""The 24-hour customer care window (docs/api/messages.md), with time travel through the
+database."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Recipient resolution on send (spec §8.4): auto-create, update, opt-out, plan limit."""
+"""Recipient resolution on send (docs/api/messages.md): auto-create, update, opt-out, plan limit."""
 
 from __future__ import annotations
 

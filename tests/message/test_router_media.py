@@ -1,4 +1,4 @@
-"""``POST /messages/media`` (spec §8.3): by URL, by upload, limits and per-type rules."""
+"""``POST /messages/media`` (docs/api/messages.md): by URL, by upload, limits and per-type rules."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``POST /messages/send`` (spec §8, §8.1): validation, what reaches Meta, the response."""
+"""``POST /messages/send`` (docs/api/messages.md): validation, what reaches Meta, the response."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ async def ready(messaging: Messaging, cloud: FakeGraphServer) -> CloudTenant:
     return ct
 
 
-# ---- validation (spec §4, §8.1) -------------------------------------------------------------
+# ---- validation (docs/api/errors.md, docs/api/messages.md) ---
 
 VALID = [
     body(message_body="x" * 4096),
@@ -181,7 +181,7 @@ async def test_every_failing_field_is_reported_at_once(
     }
 
 
-# ---- what reaches Meta, and the answer (spec §8, §8.1) --------------------------------------
+# ---- what reaches Meta, and the answer (docs/api/messages.md) ---
 
 
 async def test_text_send_reaches_meta_and_answers_the_spec_shape(

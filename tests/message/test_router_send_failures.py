@@ -1,4 +1,5 @@
-"""Meta refusing a send (spec §8): the 500 envelope, the stored attempt, and retries."""
+"""Meta refusing a send (docs/api/messages.md): the 500 envelope, the stored attempt, and
+retries."""
 
 from __future__ import annotations
 

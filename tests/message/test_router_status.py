@@ -1,4 +1,5 @@
-"""``GET /messages/{messageId}/status`` (spec §8.6), fed by Meta's status webhooks (§8.7)."""
+"""``GET /messages/{messageId}/status`` (docs/api/messages.md), fed by Meta's status webhooks
+(docs/api/messages.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""``POST /messages/template`` (spec §8.2): variables, header media, buttons, what Meta gets."""
+"""``POST /messages/template`` (docs/api/messages.md): variables, header media, buttons, what Meta
+gets."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""``POST /messages/template`` header media (spec §8.2): by URL, and uploads sent to Meta's
+"""``POST /messages/template`` header media (docs/api/messages.md): by URL, and uploads sent to
+Meta's
 ``/{phone-number-id}/media`` first."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The delivery state machine (spec §8.7): which status updates move a message."""
+"""The delivery state machine (docs/api/messages.md): which status updates move a message."""
 
 from __future__ import annotations
 

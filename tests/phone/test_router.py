@@ -1,4 +1,5 @@
-"""``POST /phone/validate`` (spec §8.8): libphonenumber format check, always 200 for a string."""
+"""``POST /phone/validate`` (docs/api/messages.md): libphonenumber format check, always 200 for a
+string."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The sandbox provider end to end (spec §12) and its admin simulation routes (spec §11)."""
+"""The sandbox provider end to end (docs/api/messages.md) and its admin simulation routes
+(docs/api/admin.md)."""
 
 from __future__ import annotations
 

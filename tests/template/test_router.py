@@ -1,4 +1,5 @@
-"""``GET /templates`` and ``GET /templates/{id}`` (spec §7): read-only, per workspace."""
+"""``GET /templates`` and ``GET /templates/{id}`` (docs/api/templates.md): read-only, per
+workspace."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Synchronising templates from Meta (spec §7, §11): all cursor pages, mapping, upserts."""
+"""Synchronising templates from Meta (docs/api/templates.md, docs/api/admin.md): all cursor pages,
+mapping, upserts."""
 
 from __future__ import annotations
 

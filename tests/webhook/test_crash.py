@@ -1,4 +1,5 @@
-"""A worker killed mid-delivery loses nothing (spec §10: at-least-once; receivers de-duplicate
+"""A worker killed mid-delivery loses nothing (docs/webhooks.md: at-least-once; receivers
+de-duplicate
 on ``X-Webhook-Id``). PostgreSQL only."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The dispatcher's retry schedule, attempt log and concurrency (spec §10).
+"""The dispatcher's retry schedule, attempt log and concurrency (docs/webhooks.md).
 
 Time is a fake clock injected into the dispatcher: nothing sleeps, the tests move the clock
 and call ``run_once`` (claim what is due, wait for the sends, record the results).

@@ -1,4 +1,4 @@
-"""How the dispatcher treats a receiver that pushes back or fails (spec §10): Retry-After,
+"""How the dispatcher treats a receiver that pushes back or fails (docs/webhooks.md): Retry-After,
 410 Gone, five days of failures, timeouts. Time is a fake clock; nothing sleeps."""
 
 from __future__ import annotations

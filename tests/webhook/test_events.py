@@ -1,4 +1,4 @@
-"""CRUD events (spec §10): payload shapes, which changes emit, which endpoints receive them.
+"""CRUD events (docs/webhooks.md): payload shapes, which changes emit, which endpoints receive them.
 
 Changes go through the v1 API (and the services behind other paths); deliveries go to the
 real local receiver through the app's dispatcher.

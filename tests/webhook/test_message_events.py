@@ -1,4 +1,5 @@
-"""Message events (spec §10) from a sandbox workspace: received, sent, delivered, read, failed,
+"""Message events (docs/webhooks.md) from a sandbox workspace: received, sent, delivered, read,
+failed,
 and the contacts the messaging paths create or change."""
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ async def test_a_failed_status_emits_message_failed_with_the_error(
 async def test_each_applied_status_emits_exactly_once(
     client: httpx.AsyncClient, factory: Factory, hooks: Hooks, receiver: Receiver
 ) -> None:
-    """Duplicated and regressing statuses (spec §8.7) emit nothing more."""
+    """Duplicated and regressing statuses (docs/api/messages.md) emit nothing more."""
     t = await factory.tenant()
     await hooks.endpoint(t, "/m", events=["message.delivered", "message.read"])
     await inbound(client, hooks, t)

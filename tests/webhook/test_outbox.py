@@ -1,4 +1,4 @@
-"""The transactional outbox (spec §10): events are written in the transaction of the change,
+"""The transactional outbox (docs/webhooks.md): events are written in the transaction of the change,
 so a committed change always has its event and a rolled-back one never does; delivery never
 happens inside the request."""
 

@@ -1,4 +1,5 @@
-"""Attempt logs are kept 30 days (spec §10): the worker's hourly ``purge`` removes older ones."""
+"""Attempt logs are kept 30 days (docs/webhooks.md): the worker's hourly ``purge`` removes older
+ones."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The admin API for webhook endpoints (spec §11): create, list, update, delete, rotate, test,
+"""The admin API for webhook endpoints (docs/api/admin.md): create, list, update, delete, rotate,
+test,
 logs, redeliver; secrets shown once; isolation between workspaces."""
 
 from __future__ import annotations

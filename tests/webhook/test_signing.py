@@ -1,4 +1,4 @@
-"""Delivery headers and signatures (spec §10): Xobito's hex HMAC and Standard Webhooks,
+"""Delivery headers and signatures (docs/webhooks.md): Xobito's hex HMAC and Standard Webhooks,
 verified by an independent recomputation and by the ``standardwebhooks`` package."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""SSRF protection (spec §10 URLs, ``webhook_allow_private_urls``): internal destinations are
+"""SSRF protection (docs/webhooks.md URLs, ``webhook_allow_private_urls``): internal destinations
+are
 refused when creating an endpoint and again, after name resolution, on every delivery."""
 
 from __future__ import annotations

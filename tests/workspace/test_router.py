@@ -1,4 +1,4 @@
-"""Admin API: workspaces (spec §11), operator key, validation, settings changes."""
+"""Admin API: workspaces (docs/api/admin.md), operator key, validation, settings changes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Typed records the API returns (spec §5-8). Unknown fields are kept (``extra="allow"``),
+"""Typed records the API returns (docs/api/contacts.md, docs/api/labels.md, docs/api/templates.md,
+docs/api/messages.md). Unknown fields are kept (``extra="allow"``),
 so a newer server never breaks an older client; ``1``/``0`` flags become ``bool``.
 
 >>> from xobito_client.models import Status

@@ -1,4 +1,4 @@
-"""Verify Xobito's outbound webhook deliveries (spec §10), with no dependency beyond the
+"""Verify Xobito's outbound webhook deliveries (docs/webhooks.md), with no dependency beyond the
 standard library.
 
 Two schemes are signed on every delivery:

@@ -1,4 +1,4 @@
-"""Roles, and the bodies of account forms and admin calls (Laravel messages, spec §4)."""
+"""Roles, and the bodies of account forms and admin calls (Laravel messages, docs/api/errors.md)."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""The operator's admin API (spec §11), authenticated with ``XOBITO_ADMIN_KEY``."""
+"""The operator's admin API (docs/api/admin.md), authenticated with ``XOBITO_ADMIN_KEY``."""

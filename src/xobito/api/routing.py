@@ -45,7 +45,7 @@ UNLOGGED = ("messages.", "phone.")
 
 
 def rate_headers(request: Request, response: Response) -> Response:
-    """``X-RateLimit-*`` on every authenticated response (spec §3 [beyond])."""
+    """``X-RateLimit-*`` on every authenticated response (docs/api/rate-limits.md [beyond])."""
     decision = getattr(request.state, "rate", None)
     if decision is not None and "x-ratelimit-limit" not in response.headers:
         response.headers["X-RateLimit-Limit"] = str(decision.limit)

@@ -1,4 +1,4 @@
-"""The only ability strings a token may carry (spec §3)."""
+"""The only ability strings a token may carry (docs/api/authentication.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The one door into /api/v1: workspace, token, rate limit, quota, ability, idempotency.
 
-Checks run in the order of spec §3. Workspace and token snapshots are cached per process for
+Checks run in the order of docs/api/authentication.md. Workspace and token snapshots are cached per
+process for
 ``auth_cache_seconds`` (0.5 s by default), which bounds how long a revoked token keeps working
 in another process.
 """

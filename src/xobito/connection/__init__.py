@@ -1,1 +1,2 @@
-"""A workspace's WhatsApp connection: provider, WABA, numbers, secrets (spec §1, §11)."""
+"""A workspace's WhatsApp connection: provider, WABA, numbers, secrets (docs/api/README.md,
+docs/api/admin.md)."""

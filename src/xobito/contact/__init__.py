@@ -1,1 +1,1 @@
-"""Contacts: the people a workspace talks to (spec §5)."""
+"""Contacts: the people a workspace talks to (docs/api/contacts.md)."""

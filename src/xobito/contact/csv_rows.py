@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 from xobito.kit.errors import ValidationFailed
 
 BOM = b"\xef\xbb\xbf"
-# The contact fields a CSV may fill, in the API's order (spec §5 create body).
+# The contact fields a CSV may fill, in the API's order (docs/api/contacts.md create body).
 FIELDS = (
     "firstname",
     "lastname",

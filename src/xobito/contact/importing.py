@@ -1,4 +1,4 @@
-"""Bulk import of contacts, with the API's rules and messages (spec §5).
+"""Bulk import of contacts, with the API's rules and messages (docs/api/contacts.md).
 
 Every record is judged as if it were its own ``POST /contacts``, in file order: the same
 validation messages (keyed by field, as in a 422), phone and email uniqueness against the

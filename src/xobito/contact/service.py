@@ -1,4 +1,4 @@
-"""Rules for contacts: uniqueness, references, groups, plan limit (spec §5)."""
+"""Rules for contacts: uniqueness, references, groups, plan limit (docs/api/contacts.md)."""
 
 from __future__ import annotations
 
@@ -136,7 +136,8 @@ class ContactService:
     async def update(self, contact_id: int, raw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         """Returns the record after and before the change.
 
-        Validation (422) comes before the record lookup (404), in the order of spec §3.
+        Validation (422) comes before the record lookup (404), in the order of
+        docs/api/authentication.md.
         """
         data, errors, values = parse(ContactUpdate, raw)
         extra = await self._database_rules(values, contact_id)

@@ -1,1 +1,1 @@
-"""Liveness, readiness and metrics (spec §13)."""
+"""Liveness, readiness and metrics (docs/deployment.md)."""

@@ -1,1 +1,1 @@
-"""``Idempotency-Key`` on every POST under /api/v1 (spec §3)."""
+"""``Idempotency-Key`` on every POST under /api/v1 (docs/api/rate-limits.md)."""

@@ -1,1 +1,2 @@
-"""Receiving from Meta (spec §9): verified webhooks, a durable inbox, and its processing."""
+"""Receiving from Meta (docs/webhooks.md): verified webhooks, a durable inbox, and its
+processing."""

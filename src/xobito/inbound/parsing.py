@@ -1,4 +1,4 @@
-"""What we keep of each inbound message type (spec §9)."""
+"""What we keep of each inbound message type (docs/webhooks.md)."""
 
 from __future__ import annotations
 

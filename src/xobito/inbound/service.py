@@ -43,7 +43,7 @@ TIMESTAMP_FIELD = {
 
 
 def move(message: Message | MessageState, status: dict[str, Any]) -> bool:
-    """Apply one status to a message in memory (spec §8.7); whether it moved."""
+    """Apply one status to a message in memory (docs/api/messages.md); whether it moved."""
     new = status.get("status")
     if not isinstance(new, str) or not applies(message.status, new):
         return False
@@ -285,7 +285,7 @@ class InboundProcessor:
     async def status(
         self, workspace_id: int, status: dict[str, Any], *, retry_unknown: bool = True
     ) -> bool:
-        """Apply one status (spec §8.7). Returns whether the message moved."""
+        """Apply one status (docs/api/messages.md). Returns whether the message moved."""
         wamid, new = status.get("id"), status.get("status")
         if not isinstance(wamid, str) or not isinstance(new, str):
             return False

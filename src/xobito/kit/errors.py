@@ -48,7 +48,8 @@ class PayloadTooLarge(XobitoError):
 
 
 class InvalidSubdomain(XobitoError):
-    """Spec §3 step 1: ``errors`` is a plain string here, unlike every other validation error."""
+    """docs/api/authentication.md step 1: ``errors`` is a plain string here, unlike every other
+    validation error."""
 
     status_code = 400
 
@@ -86,7 +87,7 @@ class ServerBusy(XobitoError):
 
 
 class TooManyRequests(XobitoError):
-    """429 bodies have no ``status`` key (spec §3 steps 4 and 5)."""
+    """429 bodies have no ``status`` key (docs/api/authentication.md steps 4 and 5)."""
 
     status_code = 429
 
@@ -114,7 +115,8 @@ class UnexpectedFailure(XobitoError):
 
 
 class UpstreamFailure(XobitoError):
-    """Meta refused or failed: 500 with what it said, as a refused send answers (spec §8)."""
+    """Meta refused or failed: 500 with what it said, as a refused send answers
+    (docs/api/messages.md)."""
 
     status_code = 500
 

@@ -58,7 +58,8 @@ def route_doc(
 
 
 # -- responses ------------------------------------------------------------------------------------
-# The spec's envelopes (§2, §3) as OpenAPI response objects, for the ``responses=`` argument of
+# The spec's envelopes (docs/api/README.md, docs/api/authentication.md) as OpenAPI response
+# objects, for the ``responses=`` argument of
 # a route decorator, so that /openapi.json tells clients (and schemathesis) what comes back.
 
 Schema = dict[str, Any]
@@ -219,7 +220,7 @@ PHONE_CHECK = record(
 
 
 def paginated(item: Schema) -> Schema:
-    """Laravel's length-aware paginator around ``item`` records (spec §2)."""
+    """Laravel's length-aware paginator around ``item`` records (docs/api/README.md)."""
     url = nullable({"type": "string"})
     link = record(url=url, label=_STR, active={"type": "boolean"})
     return record(
@@ -297,7 +298,7 @@ INVALID_SUBDOMAIN = record(
     message={"type": "string", "enum": ["Validation failed"]},
     errors={"type": "string", "enum": ["Invalid tenant subdomain"]},
 )
-# "Failed to <action>"; a refused WhatsApp send adds errors.whatsapp (spec §8).
+# "Failed to <action>"; a refused WhatsApp send adds errors.whatsapp (docs/api/messages.md).
 FAILURE: Schema = {
     "type": "object",
     "required": ["status", "message"],
@@ -324,7 +325,8 @@ def api_responses(
     not_found: str | None = None,
     body: bool = False,
 ) -> Responses:
-    """Every response a ``/api/v1/{subdomain}`` route can give (spec §3 order of checks).
+    """Every response a ``/api/v1/{subdomain}`` route can give (docs/api/authentication.md order of
+    checks).
 
     ``data``/``message``: the success envelope; ``not_found``: the route names a record;
     ``body``: it reads a JSON body (413, and 409 for a POST's Idempotency-Key). 422 is listed
@@ -365,7 +367,7 @@ def admin_responses(
     not_found: str | tuple[str, ...] | None = None,
     body: bool = False,
 ) -> Responses:
-    """Every response an ``/api/admin`` route can give (spec §11)."""
+    """Every response an ``/api/admin`` route can give (docs/api/admin.md)."""
     missing = (not_found,) if isinstance(not_found, str) else (not_found or ())
     out: Responses = {
         status_code: _json("Success", success_envelope(data, message)),

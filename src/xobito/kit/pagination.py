@@ -1,4 +1,4 @@
-"""Laravel's length-aware paginator, as Xobito returns it (spec §2)."""
+"""Laravel's length-aware paginator, as Xobito returns it (docs/api/README.md)."""
 
 from __future__ import annotations
 

@@ -190,7 +190,8 @@ def key_of(loc: Sequence[int | str]) -> str:
 
 
 def errors_from_pydantic(items: Sequence[Mapping[str, Any]], *, drop: int = 0) -> Errors:
-    """Spec §4 messages from pydantic errors; ``drop`` strips a leading ``body``/``query``."""
+    """docs/api/errors.md messages from pydantic errors; ``drop`` strips a leading
+    ``body``/``query``."""
     out: Errors = {}
     for err in items:
         loc = list(err["loc"])[drop:]

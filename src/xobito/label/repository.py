@@ -56,7 +56,8 @@ class GroupRepository(ScopedRepository[Group]):
     model = Group
 
     async def ensure(self, names: Sequence[str]) -> list[int]:
-        """Ids of the named groups, creating the missing ones (spec §5 ``groups``), in the
+        """Ids of the named groups, creating the missing ones (docs/api/contacts.md ``groups``), in
+        the
         order named (so their ids follow it).
 
         One statement when the groups exist; three when some are new, whatever the number

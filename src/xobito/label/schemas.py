@@ -1,4 +1,4 @@
-"""Request bodies and records of statuses, sources and groups (spec §6)."""
+"""Request bodies and records of statuses, sources and groups (docs/api/labels.md)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def _hex_colour(value: str) -> str:
 
 
 class StatusIn(RequestModel):
-    # Spec §6: ``min:3|max:255``, two rules with their own messages (not ``between``).
+    # docs/api/labels.md: ``min:3|max:255``, two rules with their own messages (not ``between``).
     name: Annotated[str, Len(min=3), Len(max=255)]
     color: Annotated[str, Len(max=7), AfterValidator(_hex_colour)] | None = None
     isdefault: bool | None = None

@@ -1,4 +1,4 @@
-"""Rules for statuses, sources and groups; one service, three kinds (spec §6)."""
+"""Rules for statuses, sources and groups; one service, three kinds (docs/api/labels.md)."""
 
 from __future__ import annotations
 
@@ -85,7 +85,8 @@ class LabelService:
     async def update(self, record_id: int, raw: Any) -> tuple[Any, dict[str, Any]]:
         """Returns the record and its attributes before the change.
 
-        Validation (422) comes before the record lookup (404), in the order of spec §3.
+        Validation (422) comes before the record lookup (404), in the order of
+        docs/api/authentication.md.
         """
         data = await self._validated(raw, record_id)
         columns = _columns(data)
@@ -111,7 +112,7 @@ class LabelService:
         return obj
 
     async def _emit(self, action: str, obj: Any, before: dict[str, Any] | None = None) -> None:
-        """CRUD webhooks exist for statuses and sources (spec §10), not for groups."""
+        """CRUD webhooks exist for statuses and sources (docs/webhooks.md), not for groups."""
         record = obj if isinstance(obj, dict) else self.kind.record(obj)
         thing = self.kind.thing.lower()
         note(

@@ -1,1 +1,1 @@
-"""Sending WhatsApp messages and tracking their delivery (spec §8)."""
+"""Sending WhatsApp messages and tracking their delivery (docs/api/messages.md)."""

@@ -1,4 +1,5 @@
-"""Recipient resolution (spec §8.4): find or auto-create the contact behind a phone number."""
+"""Recipient resolution (docs/api/messages.md): find or auto-create the contact behind a phone
+number."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ class RecipientResolver:
     async def for_inbound(
         self, phone: str, profile_name: str | None, *, looked_up: bool = False
     ) -> tuple[Contact, bool]:
-        """The sender of an inbound message: found, or created as a ``guest`` (spec §9);
+        """The sender of an inbound message: found, or created as a ``guest`` (docs/webhooks.md);
         and whether it was created now. ``looked_up``: the caller found no contact with this
         number in this transaction already (one created concurrently since is still found).
 
@@ -112,7 +113,7 @@ class RecipientResolver:
         if given and given.groups:
             group_ids = list(await self.groups.ensure(group_names(given.groups)))
             await self.contacts.set_groups(contact.id, group_ids, new=True)
-        # Spec §10: a contact created by any path emits ``contacts.created``.
+        # docs/webhooks.md: a contact created by any path emits ``contacts.created``.
         await emit_crud(
             self.contacts.session,
             self.workspace.id,
@@ -148,7 +149,7 @@ class RecipientResolver:
                 contact.id, await self.groups.ensure(group_names(given.groups))
             )
         after = await self._record(contact)
-        if after != before:  # spec §10: changes by any path emit ``contacts.updated``
+        if after != before:  # docs/webhooks.md: changes by any path emit ``contacts.updated``
             await emit_crud(
                 self.contacts.session, self.workspace.id, "contacts", "updated", after, before
             )

@@ -53,7 +53,8 @@ async def body_and_files(request: Request) -> tuple[Any, dict[str, FilePart]]:
 
 
 def render(outcome: SendOutcome, success_message: str) -> tuple[int, bytes]:
-    """The answer to a send: 200 with the record, or 500 with Meta's reason (spec §8)."""
+    """The answer to a send: 200 with the record, or 500 with Meta's reason
+    (docs/api/messages.md)."""
     if outcome.error is None:
         response = success(outcome.record, success_message)
     else:
@@ -73,7 +74,8 @@ def answer(request: Request, outcome: SendOutcome, success_message: str) -> Resp
     if outcome.stored_reply is not None:
         request.state.idempotency = None  # already stored with the send (DatabaseRoute)
     if outcome.error is not None:
-        # Meta refused: the failed attempt is kept (commit despite the 500), per spec §8;
+        # Meta refused: the failed attempt is kept (commit despite the 500), per
+        # docs/api/messages.md;
         # the send's write may be in the request's transaction.
         request.state.commit = True
     return Response(body, status_code=status, media_type="application/json")

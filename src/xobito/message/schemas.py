@@ -1,4 +1,4 @@
-"""Send bodies (spec §8.1-8.3) and the send response."""
+"""Send bodies (docs/api/messages.md) and the send response."""
 
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ BOTH_BUTTON_KINDS = "A message may not carry both reply buttons and a URL button
 
 
 def send_rules(raw: Any, values: dict[str, Any]) -> Errors:
-    """The cross-field rules of ``SendIn`` (spec §8.1).
+    """The cross-field rules of ``SendIn`` (docs/api/messages.md).
 
     They look at the input itself (Laravel's ``required_if`` checks presence), so they are
     reported together with every other failing field instead of only once the rest is valid.

@@ -117,7 +117,8 @@ WITH m AS (
   SELECT $1, 'message', $2, m.id, $16 FROM m
 )"""
 # The outbox event with one delivery per endpoint, the sandbox's simulated statuses, and the
-# answer stored on the request's Idempotency-Key (spec §3), each only when there is one.
+# answer stored on the request's Idempotency-Key (docs/api/rate-limits.md), each only when there is
+# one.
 _EXTRAS = """, e AS (
   INSERT INTO webhook_events (workspace_id, event_id, event, topic, body, created_at,
     message_id)

@@ -54,7 +54,8 @@ class SendOutcome:
 @dataclass(frozen=True, slots=True)
 class Reply:
     """An idempotent request's reservation and how its answer to an outcome reads, so the
-    hot write can store the answer with the message (spec §3: a replay exists exactly when
+    hot write can store the answer with the message (docs/api/authentication.md: a replay exists
+    exactly when
     the send was stored)."""
 
     reservation: Reservation

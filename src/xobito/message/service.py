@@ -1,4 +1,4 @@
-"""Rules for sending (spec §8.1-8.6): validation, recipient, care window, Meta, storage."""
+"""Rules for sending (docs/api/messages.md): validation, recipient, care window, Meta, storage."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The delivery state machine (spec §8.7): statuses only ever move a message forward.
+"""The delivery state machine (docs/api/messages.md): statuses only ever move a message forward.
 
 Meta's status webhooks arrive duplicated, late and out of order; an update that would not
 move the message forward is ignored (and still acknowledged).

@@ -1,4 +1,5 @@
-"""Template sends (spec §8.2): availability, variable counts, header media, dynamic buttons.
+"""Template sends (docs/api/messages.md): availability, variable counts, header media, dynamic
+buttons.
 
 Everything is checked before Meta is called, so Meta's parameter-count error 132000 is never
 reached.

@@ -1,4 +1,4 @@
-"""Upload limits per endpoint and media type (spec §8.2, §8.3).
+"""Upload limits per endpoint and media type (docs/api/messages.md).
 
 A file's type is read from its bytes (``kit.sniff``), never from its name or the declared
 ``Content-Type``: an executable declared as ``image/jpeg`` is refused here, before anything

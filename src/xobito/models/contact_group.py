@@ -7,7 +7,8 @@ from xobito.kit.db import Base
 
 
 class ContactGroup(Base):
-    """Group membership; deleting either side removes the row (spec §5 delete semantics)."""
+    """Group membership; deleting either side removes the row (docs/api/contacts.md delete
+    semantics)."""
 
     __tablename__ = "contact_groups"
     __table_args__ = (Index("ix_contact_groups_group_id_contact_id", "group_id", "contact_id"),)

@@ -13,7 +13,7 @@ from xobito.kit.time import utcnow
 class MessageStatus(Base):
     """One status webhook Meta sent about an outbound message, as received (``payload`` is
     Meta's status object), and whether it moved the message (duplicates and regressions
-    do not, spec §8.7). The message timeline lists them."""
+    do not, docs/api/messages.md). The message timeline lists them."""
 
     __tablename__ = "message_statuses"
 

@@ -10,7 +10,7 @@ from xobito.models.mixins import Timestamps, WorkspaceOwned
 
 
 class Template(Timestamps, WorkspaceOwned, Base):
-    """A message template as synchronised from Meta (spec §7)."""
+    """A message template as synchronised from Meta (docs/api/templates.md)."""
 
     __tablename__ = "templates"
     __table_args__ = (UniqueConstraint("workspace_id", "template_name", "language"),)

@@ -12,7 +12,7 @@ from xobito.models.mixins import Timestamps, WorkspaceOwned
 class WebhookEndpoint(Timestamps, WorkspaceOwned, Base):
     """Where a workspace wants its events POSTed. Secrets are shown once, never returned.
 
-    ``kind`` ``xobito``: Xobito's own events (spec §10); ``meta``: a Meta webhook forward,
+    ``kind`` ``xobito``: Xobito's own events (docs/webhooks.md); ``meta``: a Meta webhook forward,
     whose ``events`` are ``meta.<field>`` topics (``webhook.forwarding``).
     """
 

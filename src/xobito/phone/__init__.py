@@ -1,1 +1,1 @@
-"""Phone number format validation (spec §8.8)."""
+"""Phone number format validation (docs/api/messages.md)."""

@@ -1,1 +1,2 @@
-"""Sandbox simulation (spec §12): customers' messages and delivery statuses, without Meta."""
+"""Sandbox simulation (docs/api/messages.md): customers' messages and delivery statuses, without
+Meta."""

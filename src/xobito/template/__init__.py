@@ -1,1 +1,1 @@
-"""Message templates: synchronised from Meta, read over the API (spec §7)."""
+"""Message templates: synchronised from Meta, read over the API (docs/api/templates.md)."""

@@ -2,7 +2,7 @@
 
 The file (``meta/business-messaging-api_v23.0.yaml``) is OpenAPI 3.1, so its schemas are JSON
 Schema 2020-12. Validated as written it rejects Meta's own examples; ``_relax`` applies exactly
-the six relaxations measured in the project's ``DEVIATIONS.md`` and nothing else:
+the six relaxations measured against Meta's own examples, and nothing else:
 
 1. ``allOf`` members lose ``additionalProperties: false``; the combining schema gets
    ``unevaluatedProperties: false`` instead (so base properties such as ``to`` are allowed).
@@ -43,7 +43,8 @@ Schema = dict[str, Any]
 
 
 class SchemaFileChanged(RuntimeError):
-    """A relaxation no longer matches the file: the file changed and DEVIATIONS.md needs review."""
+    """A relaxation no longer matches the file: the file changed and the relaxations
+    above need review."""
 
 
 @lru_cache(maxsize=1)

@@ -250,7 +250,7 @@ async def edit_contact(
     lbls = await labels(member)
     values = dict(record) | {"groups": _group_names(record, lbls)}
     if values["type"] == "guest":
-        values["type"] = "lead"  # writes accept lead or customer (spec §5)
+        values["type"] = "lead"  # writes accept lead or customer (docs/api/contacts.md)
     back = safe_back(request.query_params.get("back"), member.url("/contacts"))
     return _form_page(request, member, lbls, values=values, contact=record, back=back)
 

@@ -1,1 +1,1 @@
-"""Outbound webhooks (spec §10): endpoints, the transactional outbox, signed deliveries."""
+"""Outbound webhooks (docs/webhooks.md): endpoints, the transactional outbox, signed deliveries."""

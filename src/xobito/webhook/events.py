@@ -1,4 +1,4 @@
-"""Emitting events into the outbox, in the caller's transaction (spec §10).
+"""Emitting events into the outbox, in the caller's transaction (docs/webhooks.md).
 
 A committed change always has its event (and one pending delivery per subscribed endpoint);
 a rolled-back change has none. Workspaces with no subscribed endpoint write nothing.

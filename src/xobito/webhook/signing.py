@@ -1,4 +1,4 @@
-"""Delivery headers: Xobito's hex signature and the Standard Webhooks trio (spec §10)."""
+"""Delivery headers: Xobito's hex signature and the Standard Webhooks trio (docs/webhooks.md)."""
 
 from __future__ import annotations
 
