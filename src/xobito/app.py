@@ -17,6 +17,9 @@ from xobito.api.handlers import install as install_handlers
 from xobito.apidocs.router import router as apidocs_router
 from xobito.auth.dependencies import Authenticator
 from xobito.auth.router import router as tokens_router
+from xobito.campaign import runtime as campaign_runtime
+from xobito.campaign.engine import CampaignEngine
+from xobito.campaign.router import router as campaigns_router
 from xobito.chat.router import router as chats_router
 from xobito.config import Settings, get_settings
 from xobito.connection.router import router as whatsapp_router
@@ -97,15 +100,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.warning("public_url_unset", message=warning)
         BUS.configure(settings.redis_url, settings.redis_prefix)
         await BUS.start()
-        task = None
+        task = campaigns = None
         if settings.worker_in_process:
             task = asyncio.create_task(app.state.worker.run(), name="xobito-worker")
+            stop_campaigns = asyncio.Event()
+            campaigns = asyncio.create_task(app.state.campaigns.run(stop_campaigns))
         try:
             yield
         finally:
             if task is not None:
                 app.state.worker.stop()
                 await task
+            if campaigns is not None:
+                stop_campaigns.set()
+                await campaigns
+            for provider in app.state.campaign_providers.values():
+                await provider.close()
+            await campaign_runtime.close()
             if task is None:
                 await app.state.dispatcher.close()
             await app.state.webhook_traffic.close()
@@ -157,6 +168,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
     )
     app.state.wake_worker = app.state.worker.wake
+    campaign_runtime.configure(settings, app.state.providers)
+    app.state.campaign_providers = campaign_runtime.campaign_providers(settings)
+    app.state.campaigns = CampaignEngine(
+        app.state.sessionmaker, app.state.campaign_providers, settings
+    )
 
     v1 = APIRouter(prefix="/api/v1/{subdomain}")
     # Routes are matched in order, twice per request (FastAPI matches, then re-matches the
@@ -168,6 +184,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         templates_router,
         phone_router,
         chats_router,
+        campaigns_router,
     ):
         v1.include_router(router)
     admin = APIRouter(prefix="/api/admin")

@@ -85,6 +85,13 @@ class Settings(BaseSettings):
     live_poll_seconds: float = Field(1.0, gt=0)
     # Inbound media fetched from Meta for the inbox: larger files are not downloaded.
     inbox_media_max_bytes: int = Field(16 * 1024 * 1024, ge=1)
+    # Campaigns (campaign/engine.py): a worker whose heartbeat is older than this has stopped
+    # (its claimed recipients go back to the queue); sends under way per worker process.
+    campaign_worker_timeout_seconds: float = Field(30.0, gt=0)
+    campaign_max_in_flight: int = Field(2000, ge=1)
+    # Graph calls per recipient refused with a transient error (5xx, network) before it is
+    # failed (retryable by "Retry failed").
+    campaign_max_attempts: int = Field(8, ge=1)
     # Sandbox: seconds between the simulated sent, delivered and read statuses of a send.
     sandbox_status_delay_seconds: float = 1.0
     # Outbound webhooks (docs/webhooks.md).

@@ -159,8 +159,9 @@ async def test_every_spec_ability_is_accepted(
     r = await create(client, admin_headers, tenant, abilities=SPEC_ABILITIES)
     assert r.status_code == 201
     assert r.json()["data"]["abilities"] == SPEC_ABILITIES
-    # Beyond Xobito v1: the team inbox's conversations.
-    assert set(ABILITIES) == {*SPEC_ABILITIES, "chats.read", "chats.update"}
+    # Beyond Xobito v1: the team inbox's conversations, campaigns (issue 13).
+    campaigns = {f"campaigns.{act}" for act in ("create", "read", "update", "delete")}
+    assert set(ABILITIES) == {*SPEC_ABILITIES, "chats.read", "chats.update", *campaigns}
 
 
 async def test_name_rules(

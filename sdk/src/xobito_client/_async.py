@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Generic, Literal, TypeVar, Unpack
+from typing import Any, Generic, Literal, TypeVar, Unpack
 
 import httpx
 from pydantic import BaseModel
 
+from xobito_client import _campaigns as campaign_ops
 from xobito_client import _chats
 from xobito_client import _operations as ops
 from xobito_client._core import (
@@ -22,11 +23,14 @@ from xobito_client._core import (
     next_page,
 )
 from xobito_client.models import (
+    Campaign,
+    CampaignRecipient,
     Contact,
     Group,
     MessageStatus,
     Page,
     PhoneValidation,
+    RecipientPage,
     SentMessage,
     Source,
     Status,
@@ -37,6 +41,7 @@ from xobito_client.types import (
     ContactCreateParams,
     ContactFilters,
     ContactUpdateParams,
+    FileInput,
     InteractiveOptions,
     MediaOptions,
     MediaType,
@@ -119,6 +124,7 @@ class AsyncClient(ClientCore):
         self.messages = AsyncMessages(self)
         self.chats = _chats.AsyncChats(self)
         self.phone = AsyncPhone(self)
+        self.campaigns = AsyncCampaigns(self)
 
     async def request(self, op: Operation[T]) -> T:
         """Send ``op`` (retrying as configured) and parse the answer."""
@@ -338,3 +344,75 @@ class AsyncPhone(_Resource):
     async def validate(self, phone_number: str) -> PhoneValidation:
         """Format check only (libphonenumber rules); always answers for a string."""
         return await self._client.request(ops.phone_validate(phone_number))
+
+
+class AsyncCampaigns(_Resource):
+    """Campaigns (beyond Xobito's v1): template broadcasts paced per sending number."""
+
+    async def create(
+        self,
+        body: Mapping[str, Any],
+        *,
+        csv_file: FileInput | None = None,
+        idempotency_key: str | None = None,
+    ) -> Campaign:
+        """Create a campaign; with ``csv_file`` the audience is the file's rows."""
+        return await self._client.request(campaign_ops.create(body, csv_file, idempotency_key))
+
+    async def list(
+        self, *, page: int | None = None, per_page: int | None = None, state: str | None = None
+    ) -> Page[Campaign]:
+        return await self._client.request(campaign_ops.listing(page, per_page, state))
+
+    async def get(self, campaign_id: int) -> Campaign:
+        return await self._client.request(campaign_ops.get(campaign_id))
+
+    async def start(self, campaign_id: int) -> Campaign:
+        return await self._client.request(campaign_ops.act(campaign_id, "start"))
+
+    async def pause(self, campaign_id: int) -> Campaign:
+        return await self._client.request(campaign_ops.act(campaign_id, "pause"))
+
+    async def resume(self, campaign_id: int) -> Campaign:
+        return await self._client.request(campaign_ops.act(campaign_id, "resume"))
+
+    async def cancel(self, campaign_id: int) -> Campaign:
+        return await self._client.request(campaign_ops.act(campaign_id, "cancel"))
+
+    async def retry_failed(self, campaign_id: int) -> Campaign:
+        """Queue the retryable failures again (the answer's ``retried`` says how many)."""
+        return await self._client.request(campaign_ops.act(campaign_id, "retry-failed"))
+
+    async def delete(self, campaign_id: int) -> None:
+        await self._client.request(campaign_ops.delete(campaign_id))
+
+    async def recipients(
+        self,
+        campaign_id: int,
+        *,
+        states: Sequence[str] | None = None,
+        cursor: str | None = None,
+        per_page: int | None = None,
+    ) -> RecipientPage:
+        """One page of recipients, optionally only in ``states`` (e.g. ``["failed"]``)."""
+        op = campaign_ops.recipients(campaign_id, states, cursor, per_page)
+        return await self._client.request(op)
+
+    async def iter_recipients(
+        self, campaign_id: int, *, states: Sequence[str] | None = None, per_page: int = 1000
+    ) -> AsyncIterator[CampaignRecipient]:
+        """Every recipient, page after page (by cursor)."""
+        cursor: str | None = None
+        while True:
+            page = await self.recipients(
+                campaign_id, states=states, cursor=cursor, per_page=per_page
+            )
+            for recipient in page.data:
+                yield recipient
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def report(self, campaign_id: int) -> str:
+        """The per-recipient report as CSV text."""
+        return await self._client.request(campaign_ops.report(campaign_id))

@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Generic, TypeVar, Unpack
+from typing import Any, Generic, TypeVar, Unpack
 
 import httpx
 from pydantic import BaseModel
 
+from xobito_client import _campaigns as campaign_ops
 from xobito_client import _chats
 from xobito_client import _operations as ops
 from xobito_client._core import (
@@ -21,11 +22,14 @@ from xobito_client._core import (
     next_page,
 )
 from xobito_client.models import (
+    Campaign,
+    CampaignRecipient,
     Contact,
     Group,
     MessageStatus,
     Page,
     PhoneValidation,
+    RecipientPage,
     SentMessage,
     Source,
     Status,
@@ -36,6 +40,7 @@ from xobito_client.types import (
     ContactCreateParams,
     ContactFilters,
     ContactUpdateParams,
+    FileInput,
     InteractiveOptions,
     MediaOptions,
     MediaType,
@@ -104,6 +109,7 @@ class Client(ClientCore):
         self.messages = Messages(self)
         self.chats = _chats.Chats(self)
         self.phone = Phone(self)
+        self.campaigns = Campaigns(self)
 
     def request(self, op: Operation[T]) -> T:
         """Send ``op`` (retrying as configured) and parse the answer."""
@@ -320,3 +326,72 @@ class Phone(_Resource):
     def validate(self, phone_number: str) -> PhoneValidation:
         """Format check only (libphonenumber rules); always answers for a string."""
         return self._client.request(ops.phone_validate(phone_number))
+
+
+class Campaigns(_Resource):
+    """Campaigns (beyond Xobito's v1): template broadcasts paced per sending number."""
+
+    def create(
+        self,
+        body: Mapping[str, Any],
+        *,
+        csv_file: FileInput | None = None,
+        idempotency_key: str | None = None,
+    ) -> Campaign:
+        """Create a campaign; with ``csv_file`` the audience is the file's rows."""
+        return self._client.request(campaign_ops.create(body, csv_file, idempotency_key))
+
+    def list(
+        self, *, page: int | None = None, per_page: int | None = None, state: str | None = None
+    ) -> Page[Campaign]:
+        return self._client.request(campaign_ops.listing(page, per_page, state))
+
+    def get(self, campaign_id: int) -> Campaign:
+        return self._client.request(campaign_ops.get(campaign_id))
+
+    def start(self, campaign_id: int) -> Campaign:
+        return self._client.request(campaign_ops.act(campaign_id, "start"))
+
+    def pause(self, campaign_id: int) -> Campaign:
+        return self._client.request(campaign_ops.act(campaign_id, "pause"))
+
+    def resume(self, campaign_id: int) -> Campaign:
+        return self._client.request(campaign_ops.act(campaign_id, "resume"))
+
+    def cancel(self, campaign_id: int) -> Campaign:
+        return self._client.request(campaign_ops.act(campaign_id, "cancel"))
+
+    def retry_failed(self, campaign_id: int) -> Campaign:
+        """Queue the retryable failures again (the answer's ``retried`` says how many)."""
+        return self._client.request(campaign_ops.act(campaign_id, "retry-failed"))
+
+    def delete(self, campaign_id: int) -> None:
+        self._client.request(campaign_ops.delete(campaign_id))
+
+    def recipients(
+        self,
+        campaign_id: int,
+        *,
+        states: Sequence[str] | None = None,
+        cursor: str | None = None,
+        per_page: int | None = None,
+    ) -> RecipientPage:
+        """One page of recipients, optionally only in ``states`` (e.g. ``["failed"]``)."""
+        op = campaign_ops.recipients(campaign_id, states, cursor, per_page)
+        return self._client.request(op)
+
+    def iter_recipients(
+        self, campaign_id: int, *, states: Sequence[str] | None = None, per_page: int = 1000
+    ) -> Iterator[CampaignRecipient]:
+        """Every recipient, page after page (by cursor)."""
+        cursor: str | None = None
+        while True:
+            page = self.recipients(campaign_id, states=states, cursor=cursor, per_page=per_page)
+            yield from page.data
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def report(self, campaign_id: int) -> str:
+        """The per-recipient report as CSV text."""
+        return self._client.request(campaign_ops.report(campaign_id))

@@ -18,6 +18,9 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "Campaign",
+    "CampaignCounts",
+    "CampaignRecipient",
     "Chat",
     "ChatContact",
     "ChatMessage",
@@ -29,6 +32,7 @@ __all__ = [
     "PageLink",
     "Person",
     "PhoneValidation",
+    "RecipientPage",
     "Sender",
     "SentMessage",
     "Source",
@@ -288,3 +292,70 @@ class Timeline(XobitoModel):
 
     message: ChatMessage
     entries: list[TimelineEntry]
+
+
+# ---- campaigns (beyond Xobito v1) ----------------------------------------------------------
+
+
+class CampaignCounts(XobitoModel):
+    total: int = 0
+    excluded: int = 0
+    sent: int = 0
+    delivered: int = 0
+    read: int = 0
+    failed: int = 0
+    replied: int = 0
+    pending: int = 0
+
+
+class Campaign(XobitoModel):
+    """A template broadcast; ``state`` is draft, scheduled, running, paused, completed,
+    cancelled or failed; ``reason`` says why it paused or failed."""
+
+    id: int
+    tenant_id: int
+    name: str
+    state: str
+    reason: str | None = None
+    template_name: str
+    template_language: str
+    from_phone_number_id: str
+    variables: dict[str, Any] = Field(default_factory=dict)
+    audience: dict[str, Any] = Field(default_factory=dict)
+    csv: dict[str, Any] | None = None
+    scheduled_at: datetime | None = None
+    timezone: str = "UTC"
+    rate_per_second: int
+    counts: CampaignCounts
+    exclusions: dict[str, int] = Field(default_factory=dict)
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CampaignRecipient(XobitoModel):
+    id: int
+    campaign_id: int
+    contact_id: int | None = None
+    phone: str
+    state: str
+    message_id: str | None = None
+    error_code: int | None = None
+    error_message: str | None = None
+    retryable: bool = False
+    attempts: int = 0
+    sent_at: datetime | None = None
+    delivered_at: datetime | None = None
+    read_at: datetime | None = None
+    failed_at: datetime | None = None
+    replied_at: datetime | None = None
+
+
+class RecipientPage(XobitoModel):
+    """One page of a campaign's recipients; pass ``next_cursor`` for the next (None: last)."""
+
+    data: list[CampaignRecipient]
+    next_cursor: str | None = None
+    per_page: int

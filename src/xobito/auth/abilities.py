@@ -15,4 +15,5 @@ ABILITIES: tuple[str, ...] = (
     # Beyond Xobito v1: the team inbox's conversations (read; assign, resolve, reopen).
     "chats.read",
     "chats.update",
+    *(f"campaigns.{act}" for act in ("create", "read", "update", "delete")),
 )

@@ -14,7 +14,18 @@ from typing import Annotated
 import typer
 
 from xobito import __version__
-from xobito.cli import contact, demo, doctor, message, messaging, token, user, webhook, workspace
+from xobito.cli import (
+    campaign,
+    contact,
+    demo,
+    doctor,
+    message,
+    messaging,
+    token,
+    user,
+    webhook,
+    workspace,
+)
 from xobito.cli.failures import describe
 from xobito.cli.helptext import plain_flags
 from xobito.config import get_settings
@@ -31,6 +42,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(workspace.app, name="workspace")
 app.add_typer(token.app, name="token")
 app.add_typer(contact.app, name="contact")
+app.add_typer(campaign.app, name="campaign")
 app.add_typer(user.app, name="user")
 app.add_typer(webhook.app, name="webhook")
 app.add_typer(messaging.whatsapp_app, name="whatsapp")

@@ -179,6 +179,8 @@ def worker() -> None:
     import structlog
     import uvloop
 
+    from xobito.campaign import runtime as campaign_runtime
+    from xobito.campaign.engine import CampaignEngine
     from xobito.jobs.handlers import HANDLERS, process_inbox
     from xobito.jobs.worker import Worker
     from xobito.kit.db import make_engine, make_sessionmaker
@@ -187,6 +189,9 @@ def worker() -> None:
     from xobito.kit.logging import configure_logging
     from xobito.live.bus import BUS
     from xobito.webhook.dispatcher import Dispatcher
+    from xobito.whatsapp.base import WhatsAppProvider
+    from xobito.whatsapp.cloud import CloudProvider
+    from xobito.whatsapp.sandbox import SandboxProvider
 
     settings = get_settings()
     configure_logging(settings)
@@ -201,6 +206,14 @@ def worker() -> None:
             settings.database_url, pool_size=WORKER_POOL_SIZE, max_overflow=WORKER_MAX_OVERFLOW
         )
         sessionmaker = make_sessionmaker(engine)
+        job_providers: dict[str, WhatsAppProvider] = {
+            "sandbox": SandboxProvider(),
+            "cloud": CloudProvider(settings.graph_base_url),
+        }
+        campaign_runtime.configure(settings, job_providers)
+        campaign_providers = campaign_runtime.campaign_providers(settings)
+        campaigns = CampaignEngine(sessionmaker, campaign_providers, settings)
+        stop_campaigns = asyncio.Event()
         w = Worker(
             sessionmaker,
             HANDLERS,
@@ -209,15 +222,23 @@ def worker() -> None:
             dispatcher=Dispatcher(sessionmaker, settings),
         )
         loop = asyncio.get_running_loop()
+
+        def stop() -> None:
+            w.stop()
+            stop_campaigns.set()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, w.stop)
+            loop.add_signal_handler(sig, stop)
         # The inbox pages of every API process hear of what this worker stores (Redis).
         BUS.configure(settings.redis_url, settings.redis_prefix)
         await BUS.start()
         try:
-            await w.run()
+            await asyncio.gather(w.run(), campaigns.run(stop_campaigns))
         finally:
             await BUS.stop()
+            for provider in [*job_providers.values(), *campaign_providers.values()]:
+                await provider.close()
+            await campaign_runtime.close()
             await engine.dispose()
 
     uvloop.run(main())  # as the server (uvicorn) runs

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xobito.campaign import hooks as campaign_hooks
 from xobito.contact.repository import ContactRepository
 from xobito.inbound.ops import BodyReader, ForwardOp, MessageOp, Op, StatusOp, TemplateOp
 from xobito.inbound.parsing import timestamp
@@ -109,6 +110,9 @@ class StatusBatch:
         await self.emit()
         await MessageStates(self.session).save(list(self.moved.values()), utcnow())
         await record_statuses(self.session, self.received)
+        await campaign_hooks.follow_statuses(self.session, [
+            (m.id, m.status, m.error_code, m.error_message) for m in self.moved.values()
+        ])
 
 
 def status_row(message_id: int, status: str, applied: bool, raw: dict[str, Any]) -> dict[str, Any]:
@@ -263,6 +267,7 @@ class InboundProcessor:
         self.session.add(message)
         senders.stored.add(m.wamid)
         await emit_received(self.session, message)
+        await campaign_hooks.on_inbound(self.session, contact, message)
         self._conversation_moved(senders, chat, message, new_conversation)
         return message
 
@@ -299,6 +304,9 @@ class InboundProcessor:
         if not moved:
             return False
         await emit_message(self.session, message)
+        await campaign_hooks.follow_statuses(
+            self.session, [(message.id, message.status, message.error_code, message.error_message)]
+        )
         chat_id = message.chat_id
         publish(self.session, workspace_id, "status", chat_id=chat_id, message_id=message.id)
         return True

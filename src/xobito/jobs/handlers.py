@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from xobito.campaign.optout import REPLY_JOB
+from xobito.campaign.tasks import opt_out_reply
 from xobito.inbound.service import UNKNOWN_STATUS_JOB
 from xobito.inbound.tasks import process_inbox, status_retry
 from xobito.jobs.worker import JobHandler
@@ -11,6 +13,7 @@ from xobito.message.tasks import sandbox_status
 HANDLERS: dict[str, JobHandler] = {
     SANDBOX_STATUS_JOB: sandbox_status,
     UNKNOWN_STATUS_JOB: status_retry,
+    REPLY_JOB: opt_out_reply,
 }
 
 __all__ = ["HANDLERS", "process_inbox"]

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xobito.campaign.pacing import priority_send
 from xobito.connection.service import Link
 from xobito.idempotency.service import Reservation
 from xobito.jobs.repository import JobRepository
@@ -108,6 +109,8 @@ class Sender:
             result = await provider.send_message(link.info, body)
         except WhatsAppError as exc:
             error = exc
+        else:
+            priority_send(link.info.phone_number_id)  # campaigns on this number make room
         if create is not None:
             recipient = await create()
         assert recipient.chat_id is not None and recipient.contact_id is not None

@@ -3,6 +3,9 @@
 from xobito.kit.db import Base
 from xobito.models.activity_entry import ActivityEntry
 from xobito.models.api_token import ApiToken
+from xobito.models.campaign import Campaign
+from xobito.models.campaign_recipient import CampaignRecipient
+from xobito.models.campaign_worker import CampaignWorker
 from xobito.models.canned_reply import CannedReply
 from xobito.models.chat import Chat
 from xobito.models.contact import Contact
@@ -18,8 +21,10 @@ from xobito.models.media_object import MediaObject
 from xobito.models.membership import Membership
 from xobito.models.message import Message
 from xobito.models.message_status import MessageStatus
+from xobito.models.opt_out_setting import OptOutSetting
 from xobito.models.password_reset import PasswordReset
 from xobito.models.phone_number import PhoneNumber
+from xobito.models.sending_number import SendingNumber
 from xobito.models.source import Source
 from xobito.models.status import Status
 from xobito.models.template import Template
@@ -41,6 +46,9 @@ __all__ = [
     "ActivityEntry",
     "ApiToken",
     "Base",
+    "Campaign",
+    "CampaignRecipient",
+    "CampaignWorker",
     "CannedReply",
     "Chat",
     "Contact",
@@ -56,8 +64,10 @@ __all__ = [
     "Membership",
     "Message",
     "MessageStatus",
+    "OptOutSetting",
     "PasswordReset",
     "PhoneNumber",
+    "SendingNumber",
     "Source",
     "Status",
     "Template",

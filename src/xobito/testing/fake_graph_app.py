@@ -6,6 +6,8 @@ import asyncio
 import base64
 import secrets
 import threading
+import time
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -93,6 +95,10 @@ class FakeGraph:
         self.request_count = 0
         # Per recipient (digits): (http_status, meta_code, message or None for Meta's wording).
         self.fail_for_to: dict[str, tuple[int, int, str | None]] = {}
+        # Per recipient: the next n sends to it fail with Meta ``code`` (then they succeed).
+        self._fail_times: dict[str, list[int]] = {}
+        # Every message send fails with ``code`` until this ``time.monotonic()`` (a throttle).
+        self._fail_until: tuple[float, int] | None = None
         self._failures: list[ProgrammedFailure] = []
         self._lock = threading.Lock()  # tests program failures from another thread
         # WABAs, numbers and subscriptions (the doctor's reads); persistent denials.
@@ -133,10 +139,25 @@ class FakeGraph:
         with self._lock:
             self._failures.extend([failure] * n)
 
+    def fail_recipient(self, wa_id: str, n: int = 1, *, code: int = 131056) -> None:
+        """The next ``n`` sends to ``wa_id`` (digits) fail with Meta ``code``."""
+        with self._lock:
+            self._fail_times[wa_id] = [n, code]
+
+    def fail_for(self, seconds: float, *, code: int = 130429) -> None:
+        """Every message send fails with ``code`` for the next ``seconds``."""
+        self._fail_until = (time.monotonic() + seconds, code)
+
+    def sent_counts(self) -> Counter[str]:
+        """Messages accepted per recipient (wa_id digits)."""
+        return Counter(m.wa_id for m in self.sent)
+
     def reset(self) -> None:
         """Forget recorded traffic and programmed failures; restore constructor settings."""
         with self._lock:
             self._failures.clear()
+            self._fail_times.clear()
+        self._fail_until = None
         self.requests.clear()
         self.schema_violations.clear()
         self.sent.clear()
@@ -285,12 +306,21 @@ class FakeGraph:
         rule = self.fail_for_to.get(wa_id)
         if rule is not None:
             return _error(rule[1], rule[0], rule[2])
+        with self._lock:
+            times = self._fail_times.get(wa_id)
+            if times is not None and times[0] > 0:
+                times[0] -= 1
+                return _error(times[1])
+        until = self._fail_until
+        if until is not None and time.monotonic() < until[0]:
+            return _error(until[1])
         wamid = _wamid(wa_id)
         message: dict[str, Any] = {"id": wamid}
         if body.get("type") == "template":
             message["message_status"] = "accepted"
         if self.record:
-            self.sent.append(SentMessage(wamid, wa_id, request.path_params["node_id"], body))
+            node = request.path_params["node_id"]
+            self.sent.append(SentMessage(wamid, wa_id, node, body, time.monotonic()))
         return _json(
             {
                 "messaging_product": "whatsapp",

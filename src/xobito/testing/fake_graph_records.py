@@ -22,6 +22,7 @@ class SentMessage:
     wa_id: str
     phone_number_id: str
     body: dict[str, Any]
+    at: float = 0.0  # time.monotonic() when accepted (pacing tests)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,9 +22,11 @@ MESSAGE_EVENTS = (
     "message.failed",
     "message.received",
 )
+CAMPAIGN_EVENTS = ("campaign.started", "campaign.paused", "campaign.completed")
 EVENT_NAMES: tuple[str, ...] = (
     *(f"{r}.{a}" for r in CRUD_RESOURCES for a in CRUD_ACTIONS),
     *MESSAGE_EVENTS,
+    *CAMPAIGN_EVENTS,
 )
 MODELS = {
     "contacts": "App\\Models\\Tenant\\Contact",

@@ -1,0 +1,47 @@
+"""Pacing: a campaign sends at its rate, and several workers together keep to it (one
+bucket per sending number: in Redis when configured, else in the process)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.campaign.conftest import Campaigns, until
+from xobito.campaign.pacing import MemoryPacer, Pacer, RedisPacer
+from xobito.config import Settings
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+async def test_2000_recipients_at_200_per_second_take_10_seconds(
+    campaigns: Campaigns, settings: Settings, workers: int
+) -> None:
+    ct = await campaigns.tenant(rate=200)
+    phones = await campaigns.many_contacts(ct, 2000)
+    created = await campaigns.create(ct, rate_per_second=200)
+    shared: Pacer = MemoryPacer()
+    pacers: list[Pacer] = []
+    for _ in range(workers):
+        if settings.redis_url:  # as separate processes: each its own client of one bucket
+            pacers.append(RedisPacer(settings.redis_url, settings.redis_prefix))
+        else:  # SQLite: the workers of one process share its buckets
+            pacers.append(shared)
+    engines = [campaigns.engine(pacer=p) for p in pacers]
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(e.run(stop)) for e in engines]
+    try:
+        await until(lambda: len(campaigns.graph.sent) >= 2000, 60)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+        for p in set(pacers):
+            await p.close()
+    times = sorted(m.at for m in campaigns.graph.sent)
+    duration = times[-1] - times[0]
+    print(f"workers={workers}: 2000 sends in {duration:.2f} s")
+    assert 9.0 <= duration <= 11.0, f"1999 intervals of 5 ms take ~10 s, took {duration:.2f}"
+    assert campaigns.graph.sent_counts() == {p.lstrip("+"): 1 for p in phones}
+    if workers == 2:
+        assert all(e.sent > 0 for e in engines), [e.sent for e in engines]
+    shown = await campaigns.show(ct, created["id"])
+    assert shown["counts"]["sent"] == 2000
