@@ -313,13 +313,28 @@ class CampaignEngine:
                 if not await self.marks.submit(r.id):
                     return  # taken back meanwhile (pause, cancel)
                 outcome = await self._call(run, r)
-                await self.outcomes.submit(outcome)
+                await self._store(outcome)
                 if outcome.verdict.kind == "sent":
                     self.sent += 1
         except Exception:
             log.exception("campaign_send_failed", campaign=run.id, recipient=r.id)
+            with contextlib.suppress(Exception):  # not marked yet: back in the queue
+                await self.releases.submit(r.id)
         finally:
             run.held.discard(r.id)
+
+    async def _store(self, outcome: Outcome) -> None:
+        """Meta has answered: keep trying to store it (the database busy or away for a
+        while); a worker that stops first leaves the recipient ``sending`` (never resent)."""
+        for attempt in range(8):
+            try:
+                await self.outcomes.submit(outcome)
+                return
+            except Exception:
+                log.warning("campaign_outcome_retry", recipient=outcome.recipient_id,
+                            attempt=attempt + 1)
+                await asyncio.sleep(min(30.0, 0.5 * 2**attempt))
+        await self.outcomes.submit(outcome)
 
     async def _call(self, run: Run, r: Claimed) -> Outcome:
         values = r.values or {}
