@@ -1,8 +1,8 @@
 """campaigns: campaigns, their recipients, the workers sending them, pacing per sending
 number, opt-out keywords per workspace
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-02 05:00:48.483014
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import xobito.kit.db
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
