@@ -240,4 +240,13 @@ async def test_openapi_documents_the_envelopes(client: httpx.AsyncClient) -> Non
     assert set(contacts["post"]["responses"]) >= {"201", "422"}
     page = contacts["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert "message" not in page["properties"]
-    assert page["properties"]["data"]["required"][:2] == ["current_page", "data"]
+    # The spec's length-aware page, or the opt-in keyset page (``?cursor=``).
+    spec_page, keyset_page = page["properties"]["data"]["anyOf"]
+    assert spec_page["required"][:2] == ["current_page", "data"]
+    assert set(keyset_page["required"]) == {
+        "data",
+        "path",
+        "per_page",
+        "next_cursor",
+        "next_page_url",
+    }
