@@ -1,16 +1,18 @@
-"""The owner/admin pages of a workspace: Settings (API tokens, ...), one module each; their
-routers, in the order ``app.py`` includes them. Every route of these modules needs the admin
+"""The owner/admin pages of a workspace: Settings (API tokens, webhooks and Meta forwarding,
+WhatsApp, team) and Activity, one module each; their routers, in the order ``app.py``
+includes them. Every route of these modules needs the admin
 role (``require_role("admin")``), agents get the 403 page."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from xobito.web import team, tokens, webhooks, whatsapp
+from xobito.web import activity, team, tokens, webhooks, whatsapp
 
 routers: tuple[APIRouter, ...] = (
     tokens.router,
     webhooks.router,
     whatsapp.router,
     team.router,
+    activity.router,
 )
