@@ -8,6 +8,13 @@ seconds and handed out late if it does commit. Events are rendered only for work
 open streams here (their ``Hub``). The feed reads when woken (``live.bus``), at most every
 ``min_read_interval`` (a burst of commits is read together), and every ``poll_seconds``
 regardless.
+
+Ids can go back: a database restored from a backup, or a reset id sequence (SQLite's
+``sqlite_sequence``, PostgreSQL's ``setval``; the test suite does it between tests), numbers
+new events below what a running feed has read. The
+feed notices when it finds nothing after its cursor but a newest id below it, starts again
+from the oldest id kept, and tells every open stream to ``resync`` (``Hub.rewind``); without
+this every new event would stay unseen until the ids passed the old cursor.
 """
 
 from __future__ import annotations
@@ -167,7 +174,10 @@ class Feed:
             self._skipped = [s for s in self._skipped if s.until > now]
             ranges = [(s.low, s.high) for s in self._skipped]
             async with self.sessionmaker() as session:
-                rows = await LiveEventRepository(session).after(self.cursor, READ_LIMIT, ranges)
+                repo = LiveEventRepository(session)
+                rows = await repo.after(self.cursor, READ_LIMIT, ranges)
+                if not rows and self.cursor > 0 and await self._rewound(repo):
+                    continue
                 late = [r for r in rows if r.id <= self.cursor]
                 fresh = [r for r in rows if r.id > self.cursor]
                 ready, waiting = self._contiguous(fresh, now)
@@ -178,6 +188,21 @@ class Feed:
                     await self._hand_out_late(session, late)
             if waiting or len(fresh) < READ_LIMIT:
                 return waiting
+
+    async def _rewound(self, repo: LiveEventRepository) -> bool:
+        """Ids went back (see the module's notes): restart from the oldest kept event."""
+        newest = await repo.newest_id()
+        if newest == 0 or newest >= self.cursor:
+            return False  # nothing newer yet (an empty table may still get higher ids)
+        oldest = await repo.oldest_id()
+        start = (oldest or 1) - 1
+        log.warning("live_event_ids_went_back", cursor=self.cursor, newest=newest)
+        self.cursor = start
+        self._gap = None
+        self._skipped = []
+        for hub in self.hubs.values():
+            hub.rewind(start)
+        return True
 
     def _contiguous(self, rows: list[LiveEvent], now: float) -> tuple[list[LiveEvent], bool]:
         """The rows up to the first gap still waited for, and whether there is one. Gaps

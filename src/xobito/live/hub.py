@@ -76,6 +76,17 @@ class Hub:
             for subscriber in list(self.subscribers):
                 subscriber.ready.set()
 
+    def rewind(self, synced: int) -> None:
+        """Ids went back to ``synced`` (``Feed._rewound``): the kept frames are of another
+        numbering, so they go, and every stream is told to resync and goes on from there."""
+        self.frames = []
+        self.base = self.synced = synced
+        self._chunks = {}
+        for subscriber in list(self.subscribers):
+            subscriber.cursor = synced
+            subscriber.late.append(resync_frame(synced))
+            subscriber.ready.set()
+
     def late(self, frame: Frame, data: bytes) -> None:
         """An event that committed after the feed gave up waiting for it: kept in order for
         later catch-ups, and sent now (without an id) to every stream already past it."""

@@ -86,7 +86,11 @@ async def send(request: Request, chat_id: RecordId, member: Member = Role("agent
             outcome = None
         elif kind == "template":
             name, _, language = str(data.get("template") or "").partition("|")
-            fields = {k: v for k, v in data.items() if k.startswith(("field_", "header_field_"))}
+            fields = {
+                k: v
+                for k, v in data.items()
+                if k.startswith(("field_", "header_field_", "button_")) and v
+            }
             fields.update(template_name=name or None, template_language=language or None)
             outcome = await out.template(c.contact, fields)
         elif kind == "media":

@@ -17,6 +17,7 @@ from xobito.chat.service import Conversation
 from xobito.contact.service import ContactService
 from xobito.kit.time import utcnow
 from xobito.models import Contact, Template
+from xobito.template.schemas import dynamic_buttons
 from xobito.web.contacts import labels
 from xobito.web.deps import Member
 from xobito.web.render import templates
@@ -61,6 +62,8 @@ class TemplateChoice:
     body_count: int
     prefill: dict[str, str] = field(default_factory=dict)
     examples: dict[str, str] = field(default_factory=dict)
+    # URL buttons with a variable: (index, the button's text, its URL); the value is required.
+    url_buttons: list[tuple[int, str, str]] = field(default_factory=list)
 
     def render(self, values: dict[str, str]) -> dict[str, str | None]:
         def fill(text: str | None, prefix: str) -> str | None:
@@ -101,6 +104,7 @@ async def template_choices(
         prefill = {f"field_{n}": v for n, v in enumerate(body_values, start=1)}
         if t.header_params_count:
             prefill["header_field_1"] = contact.firstname or ""
+        buttons = t.buttons_data or []
         examples = {
             f"field_{n}": str(v) for n, v in enumerate(t.body_variable_value or [], start=1)
         }
@@ -116,6 +120,11 @@ async def template_choices(
                 body_count=t.body_params_count,
                 prefill=prefill,
                 examples=examples,
+                url_buttons=[
+                    (i, str(buttons[i].get("text") or ""), str(buttons[i].get("url") or ""))
+                    for i, kind in dynamic_buttons(t)
+                    if kind == "url"
+                ],
             )
         )
     return found
