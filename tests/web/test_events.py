@@ -169,8 +169,8 @@ async def test_a_change_through_process_a_reaches_a_stream_on_process_b(
         await api.aclose()
 
 
-async def test_streams_are_per_workspace_and_members_only(
-    servers: list[Server], factory: Factory, app: FastAPI
+async def test_streams_are_for_members_only(
+    servers: list[Server], factory: Factory
 ) -> None:
     a, b = await factory.tenant(), await factory.tenant()
     user_a = await factory.user(a.workspace, "agent")
@@ -181,11 +181,6 @@ async def test_streams_are_per_workspace_and_members_only(
         assert r.status_code == 404
         r = await anonymous.get(f"/app/{a.workspace.subdomain}/events")
         assert r.status_code in (302, 303) and "/app/login" in r.headers["location"]
-        async with stream(client, f"/app/{a.workspace.subdomain}/events") as r:
-            await emit(app, b.workspace.id, 3, start=500)  # another workspace's
-            await emit(app, a.workspace.id, 1, start=7)
-            ((_, _, data),) = await read_events(r, 1)
-            assert orjson.loads(data)["chat"] == 7
     finally:
         await client.aclose()
         await anonymous.aclose()
