@@ -10,6 +10,9 @@ from xobito.models.canned_reply import CannedReply
 from xobito.models.chat import Chat
 from xobito.models.contact import Contact
 from xobito.models.contact_group import ContactGroup
+from xobito.models.contact_import import ContactImport
+from xobito.models.contact_import_chunk import ContactImportChunk
+from xobito.models.contact_import_error import ContactImportError
 from xobito.models.contact_tally import ContactTally
 from xobito.models.group import Group
 from xobito.models.idempotency_key import IdempotencyKey
@@ -53,6 +56,9 @@ __all__ = [
     "Chat",
     "Contact",
     "ContactGroup",
+    "ContactImport",
+    "ContactImportChunk",
+    "ContactImportError",
     "ContactTally",
     "Group",
     "IdempotencyKey",

@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI
 from xobito.web import (
     account,
     auth,
+    contact_import,
     contacts,
     csrf,
     errors,
@@ -42,6 +43,7 @@ def create_web_app(parent: FastAPI) -> FastAPI:
         events.router,
         inbox.router,
         inbox_actions.router,
+        contact_import.router,  # before contacts: /contacts/import is not /contacts/{id}
         contacts.router,
         *labels.routers,
         message_templates.router,
