@@ -130,6 +130,16 @@
     }
   });
 
+  // An export link follows the list's filters: the query string is the list's state, and
+  // htmx changes it as filters, sort and pages change.
+  function followQuery() {
+    document.querySelectorAll("a[data-export-link]").forEach(function (link) {
+      link.setAttribute("href", link.getAttribute("data-export-link") + window.location.search);
+    });
+  }
+  document.addEventListener("htmx:pushedIntoHistory", followQuery);
+  document.addEventListener("htmx:replacedInHistory", followQuery);
+
   // Success messages leave by themselves; errors stay until dismissed.
   function fadeToasts(root) {
     root.querySelectorAll(".toast:not(.toast-error)").forEach(function (toast) {

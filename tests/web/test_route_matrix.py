@@ -1,0 +1,255 @@
+"""Every dashboard route by every persona, from the app's own route table.
+
+A route without an entry in ``EXPECT`` fails the test: whoever adds a page says here who may
+use it and how to make the records its path names. For each workspace route:
+
+* signed out → sent to sign-in;
+* owner / admin / agent of workspace A → allowed from the route's role up, else 403 naming
+  the role;
+* a member of another workspace only, at A's address → 404 (not theirs to know about);
+* A's owner with workspace B's record ids in A's address → 404;
+* every POST without, or with a wrong, CSRF token → 403, and nothing in the database changed.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.factories import Factory, Tenant
+from tests.web.conftest import MakeClient, Team, WebClient
+from tests.web.routes import web_routes
+from xobito.account.schemas import rank
+from xobito.contact.uploads import ImportService
+from xobito.models import (
+    ActivityEntry,
+    Contact,
+    ContactImport,
+    Group,
+    Job,
+    Source,
+    Status,
+    Template,
+    User,
+    UserSession,
+)
+from xobito.template.schemas import from_meta
+from xobito.testing.meta_templates import make_template
+
+Params = dict[str, Any]
+Maker = Callable[["World", Tenant], Awaitable[Params]]
+
+
+@dataclass
+class World:
+    app: FastAPI
+    factory: Factory
+    n: int = 0
+
+    def next(self) -> int:
+        self.n += 1
+        return self.n
+
+
+async def contact(w: World, t: Tenant) -> Params:
+    record = await w.factory.contact(t, phone=f"+1415556{w.next():04d}")
+    return {"contact_id": record["id"]}
+
+
+def label(kind: str) -> Maker:
+    async def make(w: World, t: Tenant) -> Params:
+        name = f"{kind} {w.next()}"
+        made = await getattr(w.factory, kind)(t, name)
+        return {"record_id": made.id}
+
+    return make
+
+
+async def template(w: World, t: Tenant) -> Params:
+    values = from_meta(make_template(f"tpl_{w.next()}"))
+    async with w.app.state.sessionmaker() as s:
+        row = Template(workspace_id=t.workspace.id, **values)
+        s.add(row)
+        await s.commit()
+        return {"template_id": row.id}
+
+
+async def contact_import(w: World, t: Tenant) -> Params:
+    async with w.app.state.sessionmaker() as s:
+        file = io.BytesIO(b"firstname,phone\nAnn,+14155550101\n")
+        imp = await ImportService(s, t.info).upload("a.csv", file, None)
+        await s.commit()
+        return {"import_id": imp.id}
+
+
+@dataclass(frozen=True)
+class Expect:
+    """``role``: the lowest workspace role allowed; ``"user"``: any signed-in user (no
+    workspace in the path); ``"public"``: no session needed. ``params``: makes the records
+    the path names, in a given workspace."""
+
+    role: str
+    params: Maker | None = None
+
+
+EXPECT: dict[str, Expect] = {
+    # signing in and out, invitations, password resets
+    "web.login": Expect("public"),
+    "web.login.submit": Expect("public"),
+    "web.logout": Expect("public"),
+    "web.invitation": Expect("public"),
+    "web.invitation.accept": Expect("public"),
+    "web.reset": Expect("public"),
+    "web.reset.submit": Expect("public"),
+    # the signed-in user's own pages
+    "web.home": Expect("user"),
+    "web.account": Expect("user"),
+    "web.account.profile": Expect("user"),
+    "web.account.password": Expect("user"),
+    "web.workspace": Expect("agent"),
+    # contacts
+    "web.contacts": Expect("agent"),
+    "web.contacts.new": Expect("admin"),
+    "web.contacts.create": Expect("admin"),
+    "web.contacts.bulk": Expect("agent"),
+    "web.contacts.edit": Expect("agent", contact),
+    "web.contacts.update": Expect("agent", contact),
+    "web.contacts.delete": Expect("admin", contact),
+    "web.contacts.import": Expect("admin"),
+    "web.contacts.import.upload": Expect("admin"),
+    "web.contacts.import.show": Expect("admin", contact_import),
+    "web.contacts.import.preview": Expect("admin", contact_import),
+    "web.contacts.import.start": Expect("admin", contact_import),
+    "web.contacts.import.errors": Expect("admin", contact_import),
+    "web.contacts.export": Expect("admin"),
+    # templates
+    "web.templates": Expect("agent"),
+    "web.templates.sync": Expect("admin"),
+    "web.templates.show": Expect("agent", template),
+}
+for _kind, _plural in (("status", "statuses"), ("source", "sources"), ("group", "groups")):
+    EXPECT |= {
+        f"web.{_plural}": Expect("agent"),
+        f"web.{_plural}.new": Expect("admin"),
+        f"web.{_plural}.create": Expect("admin"),
+        f"web.{_plural}.edit": Expect("admin", label(_kind)),
+        f"web.{_plural}.update": Expect("admin", label(_kind)),
+        f"web.{_plural}.delete": Expect("admin", label(_kind)),
+    }
+
+ROLES = ("agent", "admin", "owner")
+PARAM = re.compile(r"\{(\w+)\}")
+
+
+def address(path: str, subdomain: str, params: Params) -> str:
+    values = {"subdomain": subdomain, "secret": "not-a-real-secret", **params}
+    missing = set(PARAM.findall(path)) - values.keys()
+    assert not missing, f"{path}: no value for {sorted(missing)} (add a params maker)"
+    return "/app" + PARAM.sub(lambda m: str(values[m.group(1)]), path)
+
+
+async def call(client: WebClient, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    if method == "GET":
+        return await client.get(url, **kwargs)
+    return await client.post(url, {}, **kwargs)
+
+
+async def counts(session: AsyncSession) -> dict[str, int]:
+    await session.rollback()
+    out = {}
+    for model in (
+        Contact, Status, Source, Group, Template, ContactImport, Job, ActivityEntry, User,
+        UserSession,
+    ):  # fmt: skip
+        out[model.__name__] = int(
+            await session.scalar(select(func.count()).select_from(model)) or 0
+        )
+    return out
+
+
+async def test_every_route_by_role_by_workspace_and_csrf(
+    app: FastAPI, browser: MakeClient, team: Team, factory: Factory, session: AsyncSession
+) -> None:
+    routes = [(r, m) for r in web_routes(app) for m in sorted(r.methods) if m != "HEAD"]
+    unknown = sorted({r.name for r, _ in routes} - EXPECT.keys())
+    assert not unknown, f"routes with no expectation in EXPECT: {unknown}"
+    world = World(app, factory)
+    people: dict[str, WebClient] = {}
+    for role in ROLES:
+        people[role] = await browser()
+        await people[role].sign_in(team.user(role).email)
+    outsider = await browser()
+    await outsider.sign_in(team.b_owner.email)
+    anonymous = await browser()
+    await anonymous.get("/app/login")
+    problems: list[str] = []
+
+    def check(ok: bool, route: Any, method: str, who: str, r: httpx.Response) -> None:
+        if not ok:
+            problems.append(f"{method} {route.path} ({route.name}) as {who}: {r.status_code}")
+
+    for route, method in routes:
+        expect = EXPECT[route.name]
+        if expect.role == "public":
+            r = await call(anonymous, method, address(route.path, "acme", {}))
+            check(r.status_code < 500, route, method, "anonymous", r)
+            continue
+
+        async def params(t: Tenant, expect: Expect = expect) -> Params:
+            return await expect.params(world, t) if expect.params else {}
+
+        # Signed out: to sign-in, whatever the method.
+        r = await call(anonymous, method, address(route.path, "acme", await params(team.a)))
+        check(
+            r.status_code == 303 and r.headers["location"].startswith("/app/login"),
+            route,
+            method,
+            "anonymous",
+            r,
+        )
+        if expect.role == "user":
+            for who, client in (*people.items(), ("outsider", outsider)):
+                r = await call(client, method, address(route.path, "acme", {}))
+                check(r.status_code not in (401, 403, 404) and r.status_code < 500, route,
+                      method, who, r)  # fmt: skip
+            continue
+
+        for role in ROLES:
+            r = await call(people[role], method, address(route.path, "acme", await params(team.a)))
+            if rank(role) >= rank(expect.role):
+                allowed = r.status_code not in (401, 403, 404) and r.status_code < 500
+                check(allowed, route, method, role, r)
+            else:
+                needed = f"This page needs the {expect.role} role or higher."
+                check(r.status_code == 403 and needed in r.text, route, method, role, r)
+        # A member of workspace B only, at A's address.
+        r = await call(outsider, method, address(route.path, "acme", await params(team.a)))
+        check(r.status_code == 404, route, method, "outsider", r)
+        # A's owner, B's records.
+        if expect.params is not None:
+            theirs = await params(team.b)
+            r = await call(people["owner"], method, address(route.path, "acme", theirs))
+            check(r.status_code == 404, route, method, "owner with B's ids", r)
+        # CSRF: missing or wrong token, nothing changes.
+        if method == "POST":
+            url = address(route.path, "acme", await params(team.a))
+            before = await counts(session)
+            owner = people["owner"]
+            for body in ({}, {"csrf_token": "0" * 64}):
+                r = await owner.post(url, body, csrf=False)
+                check(r.status_code == 403, route, method, f"owner, CSRF {body or 'missing'}", r)
+            r = await owner.post(url, {"csrf_token": owner.csrf}, csrf=False,
+                                 headers={"Sec-Fetch-Site": "cross-site"})  # fmt: skip
+            check(r.status_code == 403, route, method, "owner, cross-site", r)
+            after = await counts(session)
+            if after != before:
+                problems.append(f"POST {route.path}: a refused CSRF changed {before} → {after}")
+    assert not problems, "\n".join(problems)
