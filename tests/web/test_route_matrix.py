@@ -31,6 +31,7 @@ from xobito.account.schemas import rank
 from xobito.contact.uploads import ImportService
 from xobito.models import (
     ActivityEntry,
+    ApiToken,
     Contact,
     ContactImport,
     Group,
@@ -80,6 +81,11 @@ async def template(w: World, t: Tenant) -> Params:
         s.add(row)
         await s.commit()
         return {"template_id": row.id}
+
+
+async def api_token(w: World, t: Tenant) -> Params:
+    _, token_id = await w.factory.token(t.workspace)
+    return {"token_id": token_id}
 
 
 async def contact_import(w: World, t: Tenant) -> Params:
@@ -134,6 +140,10 @@ EXPECT: dict[str, Expect] = {
     "web.templates": Expect("agent"),
     "web.templates.sync": Expect("admin"),
     "web.templates.show": Expect("agent", template),
+    # settings
+    "web.tokens": Expect("admin"),
+    "web.tokens.create": Expect("admin"),
+    "web.tokens.revoke": Expect("admin", api_token),
 }
 for _kind, _plural in (("status", "statuses"), ("source", "sources"), ("group", "groups")):
     EXPECT |= {
@@ -167,7 +177,7 @@ async def counts(session: AsyncSession) -> dict[str, int]:
     out = {}
     for model in (
         Contact, Status, Source, Group, Template, ContactImport, Job, ActivityEntry, User,
-        UserSession,
+        UserSession, ApiToken,
     ):  # fmt: skip
         out[model.__name__] = int(
             await session.scalar(select(func.count()).select_from(model)) or 0
