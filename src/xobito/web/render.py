@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+import phonenumbers
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 from starlette.requests import Request
@@ -59,12 +60,24 @@ def pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
 
 
+def phone(value: str | None) -> str:
+    """``+81 90-1234-5678`` for ``+819012345678``: how people read numbers (stored E.164)."""
+    if not value:
+        return "—"
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def plural(count: int, one: str, many: str | None = None) -> str:
     return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 templates.filters["when"] = when
 templates.filters["pretty_json"] = pretty_json
+templates.filters["phone"] = phone
 templates.globals["static_url"] = static_url
 templates.globals["plural"] = plural
 
