@@ -36,14 +36,18 @@ from xobito.models import (
     ContactImport,
     Group,
     Job,
+    Message,
     Source,
     Status,
     Template,
     User,
     UserSession,
+    WebhookEndpoint,
 )
 from xobito.template.schemas import from_meta
 from xobito.testing.meta_templates import make_template
+from xobito.webhook.forward_service import ForwardService
+from xobito.webhook.service import WebhookService
 
 Params = dict[str, Any]
 Maker = Callable[["World", Tenant], Awaitable[Params]]
@@ -53,6 +57,8 @@ Maker = Callable[["World", Tenant], Awaitable[Params]]
 class World:
     app: FastAPI
     factory: Factory
+    client: httpx.AsyncClient
+    admin: dict[str, str]
     n: int = 0
 
     def next(self) -> int:
@@ -88,6 +94,44 @@ async def api_token(w: World, t: Tenant) -> Params:
     return {"token_id": token_id}
 
 
+def webhook(service: type[WebhookService], with_event: bool = False) -> Maker:
+    """An endpoint; ``with_event``: and a test event sent to it (``event_id``, a form field)."""
+
+    async def make(w: World, t: Tenant) -> Params:
+        async with w.app.state.sessionmaker() as s:
+            svc = service(s, t.workspace.id, w.app.state.settings)
+            endpoint, _ = await svc.create({"url": f"http://127.0.0.1:9/h{w.next()}"})
+            made: Params = {"endpoint_id": endpoint.id}
+            if with_event:
+                made["event_id"] = await svc.test(endpoint.id)
+            await s.commit()
+            return made
+
+    return make
+
+
+async def chat(w: World, t: Tenant) -> Params:
+    """A customer writes to the workspace: a conversation with one inbound message."""
+    phone = f"+1415557{w.next():04d}"
+    r = await w.client.post(
+        f"/api/admin/workspaces/{t.workspace.subdomain}/sandbox/inbound",
+        json={"phone_number": phone, "text": "Hello", "profile_name": "Customer"},
+        headers=w.admin,
+    )
+    assert r.status_code == 202, r.text
+    await w.app.state.worker.drain()
+    async with w.app.state.sessionmaker() as s:
+        row = (
+            await s.execute(
+                select(Message.chat_id, Message.id)
+                .where(Message.workspace_id == t.workspace.id)
+                .order_by(Message.id.desc())
+                .limit(1)
+            )
+        ).one()
+    return {"chat_id": row.chat_id, "message_id": row.id}
+
+
 async def contact_import(w: World, t: Tenant) -> Params:
     async with w.app.state.sessionmaker() as s:
         file = io.BytesIO(b"firstname,phone\nAnn,+14155550101\n")
@@ -104,6 +148,9 @@ class Expect:
 
     role: str
     params: Maker | None = None
+    # An endless response (an event stream): only the refusals are checked, since an ASGI
+    # test transport buffers a whole response (the streams have their own tests).
+    stream: bool = False
 
 
 EXPECT: dict[str, Expect] = {
@@ -144,7 +191,32 @@ EXPECT: dict[str, Expect] = {
     "web.tokens": Expect("admin"),
     "web.tokens.create": Expect("admin"),
     "web.tokens.revoke": Expect("admin", api_token),
+    # the inbox and its live events
+    "web.events": Expect("agent", stream=True),
+    "web.inbox": Expect("agent"),
+    "web.inbox.list": Expect("agent"),
+    "web.inbox.chat": Expect("agent", chat),
+    "web.inbox.messages": Expect("agent", chat),
+    "web.inbox.header": Expect("agent", chat),
+    "web.inbox.composer": Expect("agent", chat),
+    "web.inbox.timeline": Expect("agent", chat),
+    "web.inbox.template_preview": Expect("agent", chat),
+    "web.inbox.send": Expect("agent", chat),
+    "web.inbox.retry": Expect("agent", chat),
+    "web.inbox.assign": Expect("agent", chat),
+    "web.inbox.resolve": Expect("agent", chat),
+    "web.inbox.reopen": Expect("agent", chat),
 }
+for _name, _service in (("webhooks", WebhookService), ("forwards", ForwardService)):
+    EXPECT |= {
+        f"web.{_name}": Expect("admin"),
+        f"web.{_name}.create": Expect("admin"),
+        **{
+            f"web.{_name}.{action}": Expect("admin", webhook(_service))
+            for action in ("show", "update", "rotate", "test", "delete")
+        },
+        f"web.{_name}.redeliver": Expect("admin", webhook(_service, with_event=True)),
+    }
 for _kind, _plural in (("status", "statuses"), ("source", "sources"), ("group", "groups")):
     EXPECT |= {
         f"web.{_plural}": Expect("agent"),
@@ -166,10 +238,16 @@ def address(path: str, subdomain: str, params: Params) -> str:
     return "/app" + PARAM.sub(lambda m: str(values[m.group(1)]), path)
 
 
-async def call(client: WebClient, method: str, url: str, **kwargs: Any) -> httpx.Response:
+async def call(
+    client: WebClient, route: Any, method: str, params: Params, **kwargs: Any
+) -> httpx.Response:
+    """The route at workspace A's address with ``params`` in its path; the params its path
+    does not name are the form's fields (a POST) or the query (a GET)."""
+    url = address(route.path, "acme", params)
+    extra = {k: str(v) for k, v in params.items() if "{" + k + "}" not in route.path}
     if method == "GET":
-        return await client.get(url, **kwargs)
-    return await client.post(url, {}, **kwargs)
+        return await client.get(url, params=extra, **kwargs)
+    return await client.post(url, extra, **kwargs)
 
 
 async def counts(session: AsyncSession) -> dict[str, int]:
@@ -177,7 +255,7 @@ async def counts(session: AsyncSession) -> dict[str, int]:
     out = {}
     for model in (
         Contact, Status, Source, Group, Template, ContactImport, Job, ActivityEntry, User,
-        UserSession, ApiToken,
+        UserSession, ApiToken, WebhookEndpoint, Message,
     ):  # fmt: skip
         out[model.__name__] = int(
             await session.scalar(select(func.count()).select_from(model)) or 0
@@ -186,12 +264,18 @@ async def counts(session: AsyncSession) -> dict[str, int]:
 
 
 async def test_every_route_by_role_by_workspace_and_csrf(
-    app: FastAPI, browser: MakeClient, team: Team, factory: Factory, session: AsyncSession
+    app: FastAPI,
+    browser: MakeClient,
+    team: Team,
+    factory: Factory,
+    session: AsyncSession,
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
 ) -> None:
     routes = [(r, m) for r in web_routes(app) for m in sorted(r.methods) if m != "HEAD"]
     unknown = sorted({r.name for r, _ in routes} - EXPECT.keys())
     assert not unknown, f"routes with no expectation in EXPECT: {unknown}"
-    world = World(app, factory)
+    world = World(app, factory, client, admin_headers)
     people: dict[str, WebClient] = {}
     for role in ROLES:
         people[role] = await browser()
@@ -201,6 +285,7 @@ async def test_every_route_by_role_by_workspace_and_csrf(
     anonymous = await browser()
     await anonymous.get("/app/login")
     problems: list[str] = []
+    shared: dict[tuple[Any, int], Params] = {}
 
     def check(ok: bool, route: Any, method: str, who: str, r: httpx.Response) -> None:
         if not ok:
@@ -209,15 +294,25 @@ async def test_every_route_by_role_by_workspace_and_csrf(
     for route, method in routes:
         expect = EXPECT[route.name]
         if expect.role == "public":
-            r = await call(anonymous, method, address(route.path, "acme", {}))
+            r = await call(anonymous, route, method, {})
             check(r.status_code < 500, route, method, "anonymous", r)
             continue
 
-        async def params(t: Tenant, expect: Expect = expect) -> Params:
-            return await expect.params(world, t) if expect.params else {}
+        async def params(t: Tenant, expect: Expect = expect, method: str = method) -> Params:
+            """Records for one request: fresh ones for a POST (it may delete them), shared
+            ones for reading."""
+            if expect.params is None:
+                return {}
+            key = (expect.params, t.workspace.id)
+            if method != "GET" or key not in shared:
+                made = await expect.params(world, t)
+                if method != "GET":
+                    return made
+                shared[key] = made
+            return shared[key]
 
         # Signed out: to sign-in, whatever the method.
-        r = await call(anonymous, method, address(route.path, "acme", await params(team.a)))
+        r = await call(anonymous, route, method, await params(team.a))
         check(
             r.status_code == 303 and r.headers["location"].startswith("/app/login"),
             route,
@@ -227,13 +322,15 @@ async def test_every_route_by_role_by_workspace_and_csrf(
         )
         if expect.role == "user":
             for who, client in (*people.items(), ("outsider", outsider)):
-                r = await call(client, method, address(route.path, "acme", {}))
+                r = await call(client, route, method, {})
                 check(r.status_code not in (401, 403, 404) and r.status_code < 500, route,
                       method, who, r)  # fmt: skip
             continue
 
         for role in ROLES:
-            r = await call(people[role], method, address(route.path, "acme", await params(team.a)))
+            if expect.stream and rank(role) >= rank(expect.role):
+                continue
+            r = await call(people[role], route, method, await params(team.a))
             if rank(role) >= rank(expect.role):
                 allowed = r.status_code not in (401, 403, 404) and r.status_code < 500
                 check(allowed, route, method, role, r)
@@ -241,12 +338,12 @@ async def test_every_route_by_role_by_workspace_and_csrf(
                 needed = f"This page needs the {expect.role} role or higher."
                 check(r.status_code == 403 and needed in r.text, route, method, role, r)
         # A member of workspace B only, at A's address.
-        r = await call(outsider, method, address(route.path, "acme", await params(team.a)))
+        r = await call(outsider, route, method, await params(team.a))
         check(r.status_code == 404, route, method, "outsider", r)
         # A's owner, B's records.
         if expect.params is not None:
             theirs = await params(team.b)
-            r = await call(people["owner"], method, address(route.path, "acme", theirs))
+            r = await call(people["owner"], route, method, theirs)
             check(r.status_code == 404, route, method, "owner with B's ids", r)
         # CSRF: missing or wrong token, nothing changes.
         if method == "POST":
