@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -17,7 +18,9 @@ from tests.web.conftest import Team, WebClient, field_errors, main_text, soup, t
 from xobito.contact.tasks import import_step
 from xobito.contact.uploads import ImportService
 from xobito.jobs.handlers import HANDLERS, process_inbox
+from xobito.jobs.maintenance import purge
 from xobito.jobs.worker import Worker
+from xobito.kit.time import utcnow
 from xobito.models import ActivityEntry, Contact, ContactImport, ContactImportChunk, Job
 
 SignedIn = Any
@@ -262,3 +265,35 @@ async def test_agents_cannot_import_or_export_and_imports_are_per_workspace(
     assert resp.status_code == 404
     await session.rollback()
     assert (await session.execute(select(Job))).first() is None
+
+
+async def test_markup_in_a_file_is_shown_as_text(
+    signed_in: SignedIn, team: Team, factory: Factory
+) -> None:
+    owner: WebClient = await signed_in("owner")
+    evil = "<script>alert(1)</script>"
+    r = await upload(owner, f"firstname,phone\n{evil},+14155550101\n", "<b>x</b>.csv")
+    page = await owner.get(r.headers["location"])
+    assert evil not in page.text and "<b>x</b>" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert evil in main_text(soup(page))
+
+
+async def test_uploads_never_started_are_removed_after_a_day(
+    team: Team, app: FastAPI, session: AsyncSession
+) -> None:
+    async with app.state.sessionmaker() as s:
+        service = ImportService(s, team.a.info)
+        old = await service.upload("old.csv", io.BytesIO(b"firstname\nAnn\n"), None)
+        started = await service.upload("started.csv", io.BytesIO(b"firstname\nBo\n"), None)
+        await service.upload("new.csv", io.BytesIO(b"firstname\nCy\n"), None)
+        old.created_at = started.created_at = utcnow() - timedelta(days=2)
+        started.state = "done"
+        await s.commit()
+    counts = await purge(session, app.state.settings, utcnow())
+    await session.commit()
+    assert counts["contact_import_drafts"] == 1
+    left = (await session.execute(select(ContactImport.filename).order_by(ContactImport.id))).all()
+    assert [name for (name,) in left] == ["started.csv", "new.csv"]
+    chunks = (await session.execute(select(ContactImportChunk.import_id))).scalars().all()
+    assert old.id not in chunks and chunks

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.contact.importing import RowError
 from xobito.kit.repository import ScopedRepository
@@ -56,3 +58,19 @@ class ImportRepository(ScopedRepository[ContactImport]):
             .limit(limit)
         )
         return (await self.session.execute(stmt)).scalars().all()
+
+
+async def purge_abandoned(session: AsyncSession, before: datetime) -> int:
+    """Uploads never started (left at the mapping step) since ``before``, with their file."""
+    abandoned = select(ContactImport.id).where(
+        ContactImport.state == "draft", ContactImport.created_at < before
+    )
+    await session.execute(
+        delete(ContactImportChunk).where(ContactImportChunk.import_id.in_(abandoned))
+    )
+    result = await session.execute(
+        delete(ContactImport).where(
+            ContactImport.state == "draft", ContactImport.created_at < before
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
