@@ -191,6 +191,9 @@ EXPECT: dict[str, Expect] = {
     "web.tokens": Expect("admin"),
     "web.tokens.create": Expect("admin"),
     "web.tokens.revoke": Expect("admin", api_token),
+    "web.whatsapp": Expect("admin"),
+    "web.whatsapp.check": Expect("admin"),
+    "web.whatsapp.connect": Expect("admin"),
     # the inbox and its live events
     "web.events": Expect("agent", stream=True),
     "web.inbox": Expect("agent"),
