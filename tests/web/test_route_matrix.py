@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.factories import Factory, Tenant
 from tests.web.conftest import MakeClient, Team, WebClient
 from tests.web.routes import web_routes
+from xobito.account.invitations import InvitationService
 from xobito.account.schemas import rank
 from xobito.contact.uploads import ImportService
 from xobito.models import (
@@ -36,6 +37,7 @@ from xobito.models import (
     ContactImport,
     Group,
     Job,
+    Membership,
     Message,
     Source,
     Status,
@@ -132,6 +134,29 @@ async def chat(w: World, t: Tenant) -> Params:
     return {"chat_id": row.chat_id, "message_id": row.id}
 
 
+async def membership(w: World, t: Tenant) -> Params:
+    user = await w.factory.user(t.workspace, "agent", f"member{w.next()}@example.com")
+    async with w.app.state.sessionmaker() as s:
+        found = await s.scalar(
+            select(Membership.id).where(
+                Membership.user_id == user.id, Membership.workspace_id == t.workspace.id
+            )
+        )
+        return {"membership_id": found}
+
+
+async def invitation(w: World, t: Tenant) -> Params:
+    async with w.app.state.sessionmaker() as s:
+        invite, _ = await InvitationService(s, w.app.state.settings).create(
+            t.workspace.id,
+            {"email": f"invitee{w.next()}@example.com", "role": "agent"},
+            actor_role="owner",
+            invited_by=None,
+        )
+        await s.commit()
+        return {"invitation_id": invite.id}
+
+
 async def contact_import(w: World, t: Tenant) -> Params:
     async with w.app.state.sessionmaker() as s:
         file = io.BytesIO(b"firstname,phone\nAnn,+14155550101\n")
@@ -191,6 +216,12 @@ EXPECT: dict[str, Expect] = {
     "web.tokens": Expect("admin"),
     "web.tokens.create": Expect("admin"),
     "web.tokens.revoke": Expect("admin", api_token),
+    "web.team": Expect("admin"),
+    "web.team.invite": Expect("admin"),
+    "web.team.revoke": Expect("admin", invitation),
+    "web.team.role": Expect("admin", membership),
+    "web.team.remove": Expect("admin", membership),
+    "web.team.reset": Expect("admin", membership),
     "web.whatsapp": Expect("admin"),
     "web.whatsapp.check": Expect("admin"),
     "web.whatsapp.connect": Expect("admin"),
