@@ -216,6 +216,7 @@ EXPECT: dict[str, Expect] = {
     "web.tokens": Expect("admin"),
     "web.tokens.create": Expect("admin"),
     "web.tokens.revoke": Expect("admin", api_token),
+    "web.activity": Expect("admin"),
     "web.team": Expect("admin"),
     "web.team.invite": Expect("admin"),
     "web.team.revoke": Expect("admin", invitation),

@@ -1,7 +1,7 @@
 """contact imports: uploaded CSV files (in 1 MiB chunks), their progress and per-row errors
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-02 05:07:54
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import xobito.kit.db
 
-revision = "0016"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
