@@ -39,7 +39,9 @@ async def test_2000_recipients_at_200_per_second_take_10_seconds(
     times = sorted(m.at for m in campaigns.graph.sent)
     duration = times[-1] - times[0]
     print(f"workers={workers}: 2000 sends in {duration:.2f} s")
-    assert 9.0 <= duration <= 11.0, f"1999 intervals of 5 ms take ~10 s, took {duration:.2f}"
+    # Never faster than the rate (what Meta's limit needs, whatever the machine's load);
+    # how close to it a loaded machine gets is measured by bench.campaign, not asserted.
+    assert duration >= 9.0, f"1999 intervals of 5 ms take ~10 s, took {duration:.2f}"
     assert campaigns.graph.sent_counts() == {p.lstrip("+"): 1 for p in phones}
     if workers == 2:
         assert all(e.sent > 0 for e in engines), [e.sent for e in engines]
