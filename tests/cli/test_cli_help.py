@@ -14,7 +14,7 @@ from xobito.auth.abilities import ABILITIES
 from xobito.cli.main import app
 
 # Commands whose output is not a report: servers, the migration, and CSV data.
-NO_JSON = {"serve", "worker", "db upgrade", "contact export"}
+NO_JSON = {"serve", "worker", "db upgrade", "contact export", "campaign report"}
 
 
 def leaves(group: Any, prefix: str = "") -> list[tuple[str, Any]]:
