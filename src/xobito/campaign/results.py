@@ -1,7 +1,7 @@
 """Campaign results from Meta's webhooks: delivery statuses move a recipient forward only
-(``sent < delivered < read``; ``failed`` only from ``sent``, as spec §8.7 moves messages),
-and an inbound message after a send marks the contact's latest campaign recipient
-``replied``."""
+(``sent < delivered < read``; ``failed`` only from ``sent``, as a message's status moves; see
+docs/api/messages.md), and an inbound message after a send marks the contact's latest
+campaign recipient ``replied``."""
 
 from __future__ import annotations
 
