@@ -30,7 +30,7 @@ from xobito.inbound.repository import InboxWriter
 from xobito.inbound.router import router as inbound_router
 from xobito.inbound.signing import WebhookSigners
 from xobito.inbound.traffic import TrafficRecorder
-from xobito.jobs.handlers import HANDLERS, process_inbox
+from xobito.jobs.handlers import job_handlers, process_inbox
 from xobito.jobs.worker import Worker
 from xobito.kit.access_log import AccessLogMiddleware
 from xobito.kit.db import (
@@ -162,13 +162,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.dispatcher = Dispatcher(app.state.sessionmaker, settings)
     app.state.worker = Worker(
         app.state.sessionmaker,
-        HANDLERS,
+        job_handlers(app.state.providers),
         process_inbox,
         dispatcher=app.state.dispatcher,
         settings=settings,
     )
     app.state.wake_worker = app.state.worker.wake
-    campaign_runtime.configure(settings, app.state.providers)
+    campaign_runtime.configure(settings)
     app.state.campaign_providers = campaign_runtime.campaign_providers(settings)
     app.state.campaigns = CampaignEngine(
         app.state.sessionmaker, app.state.campaign_providers, settings

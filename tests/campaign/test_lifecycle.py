@@ -11,6 +11,7 @@ import orjson
 from tests.campaign.conftest import Campaigns, until
 from tests.message.conftest import CloudTenant
 from tests.webhook.conftest import Receiver
+from xobito.app import create_app
 from xobito.inbound.repository import InboxRepository
 from xobito.inbound.scope import EVERYONE
 from xobito.kit.time import utcnow
@@ -141,6 +142,19 @@ async def test_stop_opts_out_and_confirms_start_opts_back_in(campaigns: Campaign
     created = await campaigns.create(ct)
     await campaigns.engine().drain()
     assert (await campaigns.show(ct, created["id"]))["counts"]["sent"] == 1
+
+
+async def test_the_confirmation_goes_through_this_apps_provider_when_another_app_exists(
+    campaigns: Campaigns,
+) -> None:
+    """Another app in the process (a second server, a CLI command) keeps its own providers:
+    this app's worker sends the confirmation through this app's (the fake Graph here)."""
+    other = create_app(campaigns.settings)
+    assert other.state.providers is not campaigns.app.state.providers
+    ct = await campaigns.tenant()
+    (person,) = await campaigns.contacts(ct, 1)
+    await campaigns.messaging.cloud_inbound(ct, person["phone"], "STOP")
+    assert [m.body["to"] for m in campaigns.graph.sent] == [digits(person["phone"])]
 
 
 async def test_workspace_keywords_ignore_case_and_accents(campaigns: Campaigns) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from tests.inbound.conftest import Line, Meta, at
 from xobito.inbound.service import UNKNOWN_STATUS_JOB
-from xobito.jobs.handlers import HANDLERS, process_inbox
+from xobito.jobs.handlers import job_handlers, process_inbox
 from xobito.jobs.worker import Worker
 from xobito.models import WebhookDelivery, WebhookEvent
 from xobito.testing.meta_webhooks import (
@@ -101,7 +101,9 @@ async def test_a_batch_ends_as_one_body_at_a_time_would(meta: Meta, app: FastAPI
 
     for payload in tangle(one_by_one, "A"):
         await meta.deliver(payload, one_by_one.app_secret)
-    single = Worker(app.state.sessionmaker, HANDLERS, process_inbox, batch_size=1)
+    single = Worker(
+        app.state.sessionmaker, job_handlers(app.state.providers), process_inbox, batch_size=1
+    )
     assert await single.drain() == 11
     for payload in tangle(batched, "B"):
         await meta.deliver(payload, batched.app_secret)

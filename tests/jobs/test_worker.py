@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from tests.factories import Factory
 from tests.inbound.conftest import Line, Meta
 from xobito.inbound.service import UNKNOWN_STATUS_JOB
-from xobito.jobs.handlers import HANDLERS, process_inbox
+from xobito.jobs.handlers import job_handlers, process_inbox
 from xobito.jobs.repository import JobRepository
 from xobito.jobs.worker import INBOX_MAX_ATTEMPTS, Worker
 from xobito.testing.meta_webhooks import (
@@ -122,7 +122,9 @@ async def test_a_batch_is_bounded_by_the_batch_size(meta: Meta, app: FastAPI) ->
     line = await meta.line()
     for i in range(5):
         await meta.deliver(text(line, f"m{i}", f"wamid.BATCH-{i}"), line.app_secret)
-    worker = Worker(app.state.sessionmaker, HANDLERS, process_inbox, batch_size=2)
+    worker = Worker(
+        app.state.sessionmaker, job_handlers(app.state.providers), process_inbox, batch_size=2
+    )
     assert await worker.run_once() == 2
     assert [e.processed_at is not None for e in await meta.inbox()] == [True] * 2 + [False] * 3
     assert await worker.drain() == 3
@@ -133,7 +135,9 @@ async def test_a_batch_is_bounded_by_the_batch_size(meta: Meta, app: FastAPI) ->
 async def test_a_running_worker_processes_deliveries_and_stops(meta: Meta, app: FastAPI) -> None:
     line = await meta.line()
     await meta.outbound(line, "wamid.LIVE")
-    worker = Worker(app.state.sessionmaker, HANDLERS, process_inbox, poll_seconds=0.05)
+    worker = Worker(
+        app.state.sessionmaker, job_handlers(app.state.providers), process_inbox, poll_seconds=0.05
+    )
     task = asyncio.create_task(worker.run())
     try:
         update = StatusUpdate("wamid.LIVE", "read", "14155550100", timestamp=1750000000)

@@ -253,6 +253,21 @@ async def test_reset_restores_defaults(fake_graph: FakeGraphServer) -> None:
     assert status == 200
 
 
+async def test_a_request_waiting_through_a_reset_is_not_recorded(
+    fake_graph: FakeGraphServer,
+) -> None:
+    """A slow request of one test must not show up as the next test's traffic."""
+    fake_graph.latency_ms = 2000
+    pending = asyncio.create_task(_post(f"{fake_graph.base_url}/555/messages", TEXT))
+    while fake_graph.request_count == 0:  # the request is in, waiting out its latency
+        assert not pending.done()
+        await asyncio.sleep(0.01)
+    fake_graph.reset()
+    status, body = await pending
+    assert status == 503 and body["error"]["code"] == 2
+    assert fake_graph.sent == [] and fake_graph.requests == []
+
+
 async def test_control_endpoints(fake_graph: FakeGraphServer) -> None:
     root = fake_graph.root_url
     status, _ = await _post(

@@ -17,7 +17,7 @@ from tests.factories import Factory
 from tests.web.conftest import Team, WebClient, field_errors, main_text, soup, texts
 from xobito.contact.tasks import import_step
 from xobito.contact.uploads import ImportService
-from xobito.jobs.handlers import HANDLERS, process_inbox
+from xobito.jobs.handlers import job_handlers, process_inbox
 from xobito.jobs.maintenance import purge
 from xobito.jobs.worker import Worker
 from xobito.kit.time import utcnow
@@ -51,7 +51,7 @@ def mapping(status_id: int, source_id: int, **columns: str) -> dict[str, str]:
 
 
 async def run_jobs(app: FastAPI) -> None:
-    await Worker(app.state.sessionmaker, HANDLERS, process_inbox).drain()
+    await Worker(app.state.sessionmaker, job_handlers(app.state.providers), process_inbox).drain()
 
 
 async def test_owner_maps_previews_imports_and_downloads_the_errors(

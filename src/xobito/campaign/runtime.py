@@ -1,5 +1,5 @@
-"""What campaign code needs of its process: the pacer and the WhatsApp providers of the
-engine (set up once by ``configure``, by the app and by ``xobito worker``)."""
+"""What campaign code needs of its process: the pacer (set up once by ``configure``, by the
+app and by ``xobito worker``) and the WhatsApp providers of the engine."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from xobito.config import Settings
 from xobito.whatsapp.base import WhatsAppProvider
 from xobito.whatsapp.cloud import CloudProvider
 from xobito.whatsapp.sandbox import SandboxProvider
-
-_PROVIDERS: dict[str, dict[str, WhatsAppProvider]] = {}
 
 
 def campaign_providers(settings: Settings) -> dict[str, WhatsAppProvider]:
@@ -21,16 +19,8 @@ def campaign_providers(settings: Settings) -> dict[str, WhatsAppProvider]:
     }
 
 
-def configure(settings: Settings, providers: dict[str, WhatsAppProvider]) -> None:
-    """``providers``: the process's own (the API's, retrying), for the jobs' replies; kept
-    by reference, so a provider swapped in later is the one used."""
+def configure(settings: Settings) -> None:
     pacing.configure(settings.redis_url, settings.redis_prefix)
-    _PROVIDERS["jobs"] = providers
-
-
-def providers() -> dict[str, WhatsAppProvider]:
-    """The providers of this process's jobs (opt-out confirmations)."""
-    return _PROVIDERS.get("jobs", {})
 
 
 async def close() -> None:

@@ -6,27 +6,29 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xobito.campaign.runtime import providers
 from xobito.connection.service import ConnectionService
 from xobito.kit.time import utcnow
 from xobito.live.publish import publish
 from xobito.models import Chat, Contact, Message
 from xobito.webhook.events import emit_message
 from xobito.whatsapp import payloads
+from xobito.whatsapp.base import WhatsAppProvider
 from xobito.whatsapp.errors import WhatsAppError
 
 
-async def opt_out_reply(session: AsyncSession, payload: dict[str, Any]) -> None:
+async def opt_out_reply(
+    session: AsyncSession, payload: dict[str, Any], available: dict[str, WhatsAppProvider]
+) -> None:
     """Send the confirmation, inside the care window the keyword opened, and store it in the
     conversation. The Graph call runs in the job's transaction: a worker killed right after
     Meta accepted it sends the confirmation again when the job is retried (at least once:
-    a confirmation is harmless to repeat, unlike a campaign message)."""
+    a confirmation is harmless to repeat, unlike a campaign message). ``available``: the
+    worker's own providers (the app's, retrying)."""
     workspace_id = int(payload["workspace_id"])
     contact = await session.get(Contact, int(payload["contact_id"]))
     if contact is None or contact.workspace_id != workspace_id:
         return
     link = await ConnectionService(session).link(workspace_id, payload.get("phone_number_id"))
-    available = providers()
     if link is None or link.provider not in available:
         return
     body = payloads.text_message(contact.phone, str(payload["text"]))

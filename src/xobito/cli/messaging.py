@@ -181,7 +181,7 @@ def worker() -> None:
 
     from xobito.campaign import runtime as campaign_runtime
     from xobito.campaign.engine import CampaignEngine
-    from xobito.jobs.handlers import HANDLERS, process_inbox
+    from xobito.jobs.handlers import job_handlers, process_inbox
     from xobito.jobs.worker import Worker
     from xobito.kit.db import make_engine, make_sessionmaker
     from xobito.kit.db_capacity import WORKER_MAX_OVERFLOW, WORKER_POOL_SIZE, worker_check
@@ -210,13 +210,13 @@ def worker() -> None:
             "sandbox": SandboxProvider(),
             "cloud": CloudProvider(settings.graph_base_url),
         }
-        campaign_runtime.configure(settings, job_providers)
+        campaign_runtime.configure(settings)
         campaign_providers = campaign_runtime.campaign_providers(settings)
         campaigns = CampaignEngine(sessionmaker, campaign_providers, settings)
         stop_campaigns = asyncio.Event()
         w = Worker(
             sessionmaker,
-            HANDLERS,
+            job_handlers(job_providers),
             process_inbox,
             settings=settings,
             dispatcher=Dispatcher(sessionmaker, settings),

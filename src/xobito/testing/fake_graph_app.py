@@ -86,6 +86,7 @@ class FakeGraph:
             list(templates) if templates is not None else sample_templates(),
         )
         self.latency_ms = latency_ms
+        self._generation = 0  # bumped by reset(): requests still waiting then are not recorded
         self.access_tokens: set[str] | None = None
         self.templates: list[dict[str, Any]] = []
         self.requests: list[RecordedRequest] = []
@@ -154,6 +155,7 @@ class FakeGraph:
 
     def reset(self) -> None:
         """Forget recorded traffic and programmed failures; restore constructor settings."""
+        self._generation += 1
         with self._lock:
             self._failures.clear()
             self._fail_times.clear()
@@ -248,7 +250,12 @@ class FakeGraph:
         """
         self.request_count += 1
         if self.latency_ms > 0:
+            generation = self._generation
             await asyncio.sleep(self.latency_ms / 1000)
+            if generation != self._generation:
+                # A reset (the next test) came while this request waited: a previous test's
+                # request must not be counted as the new test's traffic.
+                return _error(2, 503, "The fake was reset while this request waited.")
         auth = request.headers.get("authorization", "")
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
         if not token:

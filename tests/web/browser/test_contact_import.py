@@ -14,7 +14,7 @@ from playwright.async_api import Page
 from tests.factories import Factory
 from tests.web.browser.conftest import expect, sign_in
 from tests.web.conftest import Team
-from xobito.jobs.handlers import HANDLERS, process_inbox
+from xobito.jobs.handlers import job_handlers, process_inbox
 from xobito.jobs.worker import Worker
 
 # Lines 3 and 5 are refused: a phone that is not one, and the email of line 2 again.
@@ -56,7 +56,7 @@ async def test_owner_imports_a_csv_with_two_bad_rows_and_downloads_their_errors(
     await expect(page.get_by_role("heading", name="Importing people.csv")).to_be_visible()
     await expect(page.get_by_role("heading", name="Waiting to start")).to_be_visible()
     # The import runs in the worker (the test server has none in process).
-    await Worker(app.state.sessionmaker, HANDLERS, process_inbox).drain()
+    await Worker(app.state.sessionmaker, job_handlers(app.state.providers), process_inbox).drain()
     # The page polls: no reload needed.
     await expect(page.get_by_text("3 contacts imported; 2 rows refused.")).to_be_visible()
     await expect(page.get_by_role("progressbar", name="Rows imported")).to_have_attribute(
