@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.factories import Factory
 from tests.web.conftest import Team, WebClient, field, field_errors, main_text, soup
 from tests.webhook.conftest import Receiver, _close_dispatcher, receiver, receiver_server
 from xobito.models import ActivityEntry, WebhookDelivery, WebhookEndpoint
@@ -105,12 +106,30 @@ async def test_redeliver_sends_the_same_event_again(
     event_id = receiver.at("/again")[0].event_id
     r = await owner.post(f"{detail}/redeliver", {"event_id": event_id})
     assert r.status_code == 303
-    assert f"Event {event_id} queued again (1 endpoint)." in (await owner.get(detail)).text
+    assert f"Event {event_id} queued again for this endpoint." in (await owner.get(detail)).text
     await deliver(app)
     assert [h.event_id for h in receiver.at("/again")] == [event_id, event_id]
     assert len(soup(await owner.get(detail)).select("#delivery-log li")) == 2
     r = await owner.post(f"{detail}/redeliver", {"event_id": "evt_nope"})
     assert r.status_code == 404
+
+
+async def test_redeliver_from_one_endpoints_log_sends_only_to_that_endpoint(
+    signed_in: SignedIn, team: Team, receiver: Receiver, app: FastAPI, factory: Factory
+) -> None:
+    first = await endpoint_of(app, team.a.workspace.id, receiver.url("/first"))
+    await endpoint_of(app, team.a.workspace.id, receiver.url("/second"))
+    await factory.contact(team.a, firstname="Ada", phone="+14155552671")
+    await deliver(app)
+    created = [h for h in receiver.at("/first") if h.json["model"].endswith("\\Contact")]
+    assert len(created) == 1 and len(receiver.at("/second")) == len(receiver.at("/first"))
+    event_id = created[0].event_id
+    owner: WebClient = await signed_in("owner")
+    r = await owner.post(f"{PAGE}/{first.id}/redeliver", {"event_id": event_id})
+    assert r.status_code == 303
+    await deliver(app)
+    assert [h.event_id for h in receiver.at("/first")].count(event_id) == 2
+    assert [h.event_id for h in receiver.at("/second")].count(event_id) == 1, "not the other"
 
 
 async def test_edit_disable_rotate_and_remove(

@@ -252,8 +252,8 @@ def install(kind: Kind) -> None:
         service = kind.open(member)
         await service.get(endpoint_id)
         event_id = str((await form_data(request)).get("event_id") or "")[:64]
-        count = await service.redeliver(event_id)
-        message = f"Event {event_id} queued again ({count} {kind.noun}{'s' if count != 1 else ''})."
+        await service.redeliver(event_id, endpoint_id)
+        message = f"Event {event_id} queued again for this {kind.noun}."
         return redirect(request, kind.url(member, f"/{endpoint_id}"), message)
 
     @router.post(f"{base}/{{endpoint_id}}/delete", name=f"{name}.delete")

@@ -157,8 +157,10 @@ class WebhookService:
         await self.get(endpoint_id)
         return await self.repo.pending(endpoint_id)
 
-    async def redeliver(self, event_id: str) -> int:
-        """Queue the event again for every endpoint it went to (that still exists)."""
+    async def redeliver(self, event_id: str, endpoint_id: int | None = None) -> int:
+        """Queue the event again for every endpoint it went to (that still exists), or only
+        for ``endpoint_id`` (the dashboard's delivery log of one endpoint): an event that
+        never went there is not found."""
         event = (
             await self.session.execute(
                 select(WebhookEvent).where(
@@ -169,17 +171,12 @@ class WebhookService:
         ).scalar_one_or_none()
         if event is None:
             raise NotFound("Webhook event not found")
-        endpoints = (
-            (
-                await self.session.execute(
-                    select(WebhookDelivery.endpoint_id)
-                    .where(WebhookDelivery.event_id == event.id)
-                    .distinct()
-                )
-            )
-            .scalars()
-            .all()
-        )
+        went_to = select(WebhookDelivery.endpoint_id).where(WebhookDelivery.event_id == event.id)
+        if endpoint_id is not None:
+            went_to = went_to.where(WebhookDelivery.endpoint_id == endpoint_id)
+        endpoints = (await self.session.execute(went_to.distinct())).scalars().all()
+        if endpoint_id is not None and not endpoints:
+            raise NotFound("Webhook event not found")
         now = utcnow()
         self.session.add_all(
             WebhookDelivery(event_id=event.id, endpoint_id=e, state="pending", next_attempt_at=now)

@@ -56,7 +56,7 @@ async def test_owner_adds_an_endpoint_and_sees_a_test_event_delivered(
     await expect(log.get_by_text("This is a test event from Xobito.")).to_be_visible()
 
     await log.get_by_role("button", name="Redeliver").click()
-    await expect(page.get_by_text("queued again (1 endpoint)")).to_be_visible()
+    await expect(page.get_by_text("queued again for this endpoint")).to_be_visible()
     await deliver(app)
     await expect(log.get_by_text("2 attempts logged")).to_be_visible()
     assert [h.event_id for h in receiver.at("/browser")] == [hits[0].event_id] * 2
