@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from tests.campaign.conftest import Campaigns, until
-from xobito.campaign.pacing import MemoryPacer, Pacer, RedisPacer
+from xobito.campaign.pacing import Bucket, MemoryPacer, Pacer, RedisPacer
 from xobito.config import Settings
 
 
@@ -47,3 +47,19 @@ async def test_2000_recipients_at_200_per_second_take_10_seconds(
         assert all(e.sent > 0 for e in engines), [e.sent for e in engines]
     shown = await campaigns.show(ct, created["id"])
     assert shown["counts"]["sent"] == 2000
+
+
+async def test_thousands_of_sends_waiting_at_once_share_a_few_redis_connections(
+    settings: Settings,
+) -> None:
+    """As many reservations at once as a campaign keeps in flight: each waits for one of
+    the pacer's connections instead of failing (redis' plain pool refuses the 101st)."""
+    if not settings.redis_url:
+        pytest.skip("needs Redis (XOBITO_TEST_BACKEND=postgres)")
+    pacer = RedisPacer(settings.redis_url, f"{settings.redis_prefix}:many", max_connections=4)
+    try:
+        bucket = [Bucket("number:many", 1_000_000)]
+        answers = await asyncio.gather(*(pacer.reserve(bucket) for _ in range(2000)))
+    finally:
+        await pacer.close()
+    assert all(reserved for reserved, _ in answers)

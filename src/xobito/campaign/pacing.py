@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import structlog
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 log = structlog.get_logger("xobito.campaign.pacing")
 
@@ -184,8 +184,12 @@ class MemoryPacer:
 class RedisPacer:
     """The buckets in Redis, shared by every process (one Lua call per reservation)."""
 
-    def __init__(self, url: str, prefix: str) -> None:
-        self.redis: Redis = Redis.from_url(url)
+    def __init__(self, url: str, prefix: str, max_connections: int = 20) -> None:
+        # A campaign has up to campaign_max_in_flight sends waiting for their slots at once:
+        # they queue for one of a few connections (a plain pool refuses the 101st with
+        # MaxConnectionsError, which failed those sends).
+        pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=30)
+        self.redis: Redis = Redis(connection_pool=pool)
         self.prefix = prefix
         self._reserve = self.redis.register_script(_RESERVE)
         self._slow = self.redis.register_script(_SLOW)
