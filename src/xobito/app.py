@@ -116,7 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await campaigns
             for provider in app.state.campaign_providers.values():
                 await provider.close()
-            await campaign_runtime.close()
+            await app.state.pacer.close()
             if task is None:
                 await app.state.dispatcher.close()
             await app.state.webhook_traffic.close()
@@ -168,10 +168,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
     )
     app.state.wake_worker = app.state.worker.wake
-    campaign_runtime.configure(settings)
+    app.state.pacer = campaign_runtime.make_pacer(settings)
     app.state.campaign_providers = campaign_runtime.campaign_providers(settings)
     app.state.campaigns = CampaignEngine(
-        app.state.sessionmaker, app.state.campaign_providers, settings
+        app.state.sessionmaker, app.state.campaign_providers, settings, pacer=app.state.pacer
     )
 
     v1 = APIRouter(prefix="/api/v1/{subdomain}")

@@ -38,7 +38,6 @@ from xobito.campaign.pacing import (
     number_key,
     wait_for_slot,
 )
-from xobito.campaign.pacing import shared as shared_pacer
 from xobito.campaign.repository import CampaignRepository
 from xobito.campaign.schemas import campaign_record
 from xobito.campaign.service import DEFAULT_RATE
@@ -90,7 +89,7 @@ class CampaignEngine:
         self.sessionmaker = sessionmaker
         self.providers = providers
         self.settings = settings
-        self.pacer = pacer or shared_pacer() or MemoryPacer()
+        self.pacer = pacer or MemoryPacer()
         self.clock = clock
         self.poll_seconds = poll_seconds
         self.timeout = timedelta(seconds=settings.campaign_worker_timeout_seconds)

@@ -237,28 +237,20 @@ def campaign_key(campaign_id: int) -> str:
     return f"c:{campaign_id}"
 
 
-_SHARED: dict[str, Pacer] = {}
-
-
-def configure(redis_url: str | None, prefix: str) -> Pacer:
-    """This process's pacer (one per process: the API's priority sends and the campaign
-    engine share it)."""
-    pacer: Pacer = RedisPacer(redis_url, prefix) if redis_url else MemoryPacer()
-    _SHARED["pacer"] = pacer
-    return pacer
-
-
-def shared() -> Pacer | None:
-    return _SHARED.get("pacer")
+def make_pacer(redis_url: str | None, prefix: str) -> Pacer:
+    """The pacer of an app or a worker process, which its API sends (``priority_send``) and
+    its campaign engine share. Each owner makes and closes its own: a process-wide one was
+    replaced by the last app created (tests create several, on different event loops), and
+    closed by another app's shutdown while in use."""
+    return RedisPacer(redis_url, prefix) if redis_url else MemoryPacer()
 
 
 _BACKGROUND: set[asyncio.Task[None]] = set()
 
 
-def priority_send(phone_number_id: str) -> None:
+def priority_send(pacer: Pacer | None, phone_number_id: str) -> None:
     """An inbox or API send went out on this number: campaign traffic makes room for it
     (in the background; a failure only costs the campaign's politeness, never the send)."""
-    pacer = shared()
     if pacer is None:
         return
 

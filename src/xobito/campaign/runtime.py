@@ -1,5 +1,5 @@
-"""What campaign code needs of its process: the pacer (set up once by ``configure``, by the
-app and by ``xobito worker``) and the WhatsApp providers of the engine."""
+"""What campaign code needs of its owner (the app, ``xobito worker``): the pacer and the
+WhatsApp providers of the engine."""
 
 from __future__ import annotations
 
@@ -19,11 +19,5 @@ def campaign_providers(settings: Settings) -> dict[str, WhatsAppProvider]:
     }
 
 
-def configure(settings: Settings) -> None:
-    pacing.configure(settings.redis_url, settings.redis_prefix)
-
-
-async def close() -> None:
-    pacer = pacing.shared()
-    if pacer is not None:
-        await pacer.close()
+def make_pacer(settings: Settings) -> pacing.Pacer:
+    return pacing.make_pacer(settings.redis_url, settings.redis_prefix)

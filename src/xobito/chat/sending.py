@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xobito.campaign.pacing import Pacer
 from xobito.kit.errors import NotFound, ValidationFailed
 from xobito.kit.multipart import FilePart
 from xobito.kit.validation import parse
@@ -39,11 +40,14 @@ class InboxSender:
         providers: dict[str, WhatsAppProvider],
         sandbox_delay: float,
         user_id: int,
+        pacer: Pacer | None = None,
     ) -> None:
         self.session = session
         self.workspace = workspace
         self.user_id = user_id
-        self.service = MessageService(session, workspace, providers, sandbox_delay, user_id=user_id)
+        self.service = MessageService(
+            session, workspace, providers, sandbox_delay, user_id=user_id, pacer=pacer
+        )
 
     async def text(self, contact: Contact, body: str, reply_to: Message | None) -> SendOutcome:
         if reply_to is None or reply_to.wamid is None:

@@ -210,9 +210,9 @@ def worker() -> None:
             "sandbox": SandboxProvider(),
             "cloud": CloudProvider(settings.graph_base_url),
         }
-        campaign_runtime.configure(settings)
+        pacer = campaign_runtime.make_pacer(settings)
         campaign_providers = campaign_runtime.campaign_providers(settings)
-        campaigns = CampaignEngine(sessionmaker, campaign_providers, settings)
+        campaigns = CampaignEngine(sessionmaker, campaign_providers, settings, pacer=pacer)
         stop_campaigns = asyncio.Event()
         w = Worker(
             sessionmaker,
@@ -238,7 +238,7 @@ def worker() -> None:
             await BUS.stop()
             for provider in [*job_providers.values(), *campaign_providers.values()]:
                 await provider.close()
-            await campaign_runtime.close()
+            await pacer.close()
             await engine.dispose()
 
     uvloop.run(main())  # as the server (uvicorn) runs

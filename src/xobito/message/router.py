@@ -42,6 +42,7 @@ def service(request: Request, ctx: ApiContext, success_message: str) -> MessageS
         state.settings.sandbox_status_delay_seconds,
         reply=reply,
         token_id=ctx.token.id,
+        pacer=state.pacer,
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xobito.campaign.pacing import priority_send
+from xobito.campaign.pacing import Pacer, priority_send
 from xobito.connection.service import Link
 from xobito.idempotency.service import Reservation
 from xobito.jobs.repository import JobRepository
@@ -73,9 +73,12 @@ class Sender:
         reply: Reply | None = None,
         token_id: int | None = None,
         user_id: int | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         """``reply``: the request carries an Idempotency-Key (see ``Reply``); ``token_id`` /
-        ``user_id``: who asks (kept on the message for its timeline)."""
+        ``user_id``: who asks (kept on the message for its timeline); ``pacer``: the app's,
+        whose campaigns make room for this send."""
+        self.pacer = pacer
         self.token_id = token_id
         self.user_id = user_id
         self.session = session
@@ -110,7 +113,7 @@ class Sender:
         except WhatsAppError as exc:
             error = exc
         else:
-            priority_send(link.info.phone_number_id)  # campaigns on this number make room
+            priority_send(self.pacer, link.info.phone_number_id)  # campaigns make room
         if create is not None:
             recipient = await create()
         assert recipient.chat_id is not None and recipient.contact_id is not None

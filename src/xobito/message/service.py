@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xobito.campaign.pacing import Pacer
 from xobito.connection.service import NOT_CONNECTED, ConnectionService, Link
 from xobito.kit.errors import NotFound, ValidationFailed
 from xobito.kit.multipart import FilePart
@@ -62,9 +63,11 @@ class MessageService:
         reply: Reply | None = None,
         token_id: int | None = None,
         user_id: int | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         """``reply``: the request's Idempotency-Key reservation and answer (see ``Reply``);
-        ``token_id`` / ``user_id``: the API token or dashboard user asking."""
+        ``token_id`` / ``user_id``: the API token or dashboard user asking; ``pacer``: the
+        app's (campaigns on the sending number make room for the send)."""
         self.session = session
         self.workspace = workspace
         self.providers = providers
@@ -72,7 +75,8 @@ class MessageService:
         self.chats = ChatRepository(session, workspace.id)
         self.sends = SendRepository(session, workspace.id)
         self.sender = Sender(
-            session, workspace.id, sandbox_delay, reply=reply, token_id=token_id, user_id=user_id
+            session, workspace.id, sandbox_delay, reply=reply, token_id=token_id, user_id=user_id,
+            pacer=pacer,
         )
 
     async def link(self, from_phone_number_id: str | None = None) -> Link:

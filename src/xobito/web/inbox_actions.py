@@ -40,6 +40,7 @@ def sender(request: Request, member: Member) -> InboxSender:
         state.providers,
         state.settings.sandbox_status_delay_seconds,
         member.user.id,
+        state.pacer,
     )
 
 
