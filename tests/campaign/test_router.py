@@ -235,3 +235,18 @@ async def test_delete_removes_a_campaign_not_running(
     assert r.status_code == 200
     r = await client.get(ct.tenant.url(f"/campaigns/{created['id']}"), headers=ct.tenant.headers)
     assert r.status_code == 404
+
+
+async def test_the_schema_documents_every_answer_of_state_changes_and_the_report(
+    client: httpx.AsyncClient,
+) -> None:
+    """Found by fuzzing: a state change refused by the campaign's state answers 409, and an
+    unknown campaign's report 404 (its schema listed only 200 and 422)."""
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    base = "/api/v1/{subdomain}/campaigns/{campaign_id}"
+    for action in ("start", "pause", "resume", "cancel", "retry-failed"):
+        assert "409" in paths[f"{base}/{action}"]["post"]["responses"], action
+    assert "409" in paths[base]["delete"]["responses"]
+    report = paths[f"{base}/report.csv"]["get"]["responses"]
+    assert {"200", "404", "422"} <= set(report)
+    assert "text/csv" in report["200"]["content"]

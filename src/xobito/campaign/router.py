@@ -31,7 +31,7 @@ from xobito.campaign.settings_service import NUMBER_NOT_FOUND, CampaignSettings
 from xobito.kit.body import json_body
 from xobito.kit.errors import Conflict, ValidationFailed
 from xobito.kit.multipart import is_multipart, read_form
-from xobito.kit.openapi import api_responses, paginated, route_doc
+from xobito.kit.openapi import Responses, api_responses, paginated, route_doc
 from xobito.kit.pagination import page_path, paginate
 from xobito.kit.params import Page, PerPage, RecordId
 from xobito.kit.responses import success
@@ -171,7 +171,10 @@ async def show(
     "/{campaign_id}",
     name="campaigns.destroy",
     openapi_extra=route_doc(failure="delete campaign", not_found=NOT_FOUND),
-    responses=api_responses(message="Campaign deleted successfully", not_found=NOT_FOUND),
+    responses=api_responses(
+        message="Campaign deleted successfully", not_found=NOT_FOUND,
+        conflict="The campaign started and has not finished",
+    ),
 )
 async def destroy(
     request: Request, campaign_id: RecordId, ctx: ApiContext = Ability("campaigns.delete")
@@ -218,7 +221,10 @@ for _name, _done in (
         name=f"campaigns.{_name.replace('-', '_')}",
         openapi_extra=route_doc(failure=f"{_name.replace('-', ' ')} campaign",
                                 not_found=NOT_FOUND),
-        responses=api_responses(data={"type": "object"}, message=_done, not_found=NOT_FOUND),
+        responses=api_responses(
+            data={"type": "object"}, message=_done, not_found=NOT_FOUND,
+            conflict="The campaign's state does not allow it",
+        ),
     )
 
 
@@ -261,11 +267,18 @@ async def failures(
     return success([{"error_code": c, "error_message": m, "count": n} for c, m, n in rows])
 
 
+def _csv_responses() -> Responses:
+    out = api_responses(not_found=NOT_FOUND)
+    csv_body = {"text/csv": {"schema": {"type": "string"}}}
+    out[200] = {**out[200], "description": "One row per recipient", "content": csv_body}
+    return out
+
+
 @router.get(
     "/{campaign_id}/report.csv",
     name="campaigns.report",
     openapi_extra=route_doc(failure="export campaign report", not_found=NOT_FOUND),
-    responses={200: {"description": "One row per recipient", "content": {"text/csv": {}}}},
+    responses=_csv_responses(),
 )
 async def report(
     request: Request, campaign_id: RecordId, ctx: ApiContext = Ability("campaigns.read")

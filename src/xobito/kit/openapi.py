@@ -324,12 +324,14 @@ def api_responses(
     message: str | tuple[str, ...] | None = None,
     not_found: str | None = None,
     body: bool = False,
+    conflict: str | None = None,
 ) -> Responses:
     """Every response a ``/api/v1/{subdomain}`` route can give (docs/api/authentication.md order of
     checks).
 
     ``data``/``message``: the success envelope; ``not_found``: the route names a record;
-    ``body``: it reads a JSON body (413, and 409 for a POST's Idempotency-Key). 422 is listed
+    ``body``: it reads a JSON body (413, and 409 for a POST's Idempotency-Key); ``conflict``:
+    when the record's state refuses the request (409, this description). 422 is listed
     on every route: the order of checks has it for all (and FastAPI would otherwise document
     its own, differently shaped, validation error).
     """
@@ -353,9 +355,12 @@ def api_responses(
     if not_found:
         out[404] = _json("No such record in this workspace", _error(not_found))
     out[422] = _json("Validation failed", VALIDATION)
+    conflicts = [conflict] if conflict else []
     if body:
-        out[409] = _json("A request with this idempotency key is in progress", _error())
+        conflicts.append("A request with this idempotency key is in progress")
         out[413] = _json("The request body is too large", _error())
+    if conflicts:
+        out[409] = _json("; ".join(conflicts), _error())
     return dict(sorted(out.items(), key=lambda kv: str(kv[0])))
 
 
