@@ -270,24 +270,67 @@ def part_group_delete(args: argparse.Namespace, tokens: dict[str, Any]) -> None:
         asyncio.run(_group_delete(base, args.database, tokens))
 
 
-def cli(args: list[str], database: str) -> tuple[float, float, str]:
+class Cpu:
+    """CPU seconds of a ``xobito`` command (its process, from the kernel's accounting of
+    reaped children) and of the PostgreSQL backends serving it (sampled while it runs: a
+    backend's time is lost from /proc when it exits)."""
+
+    def __init__(self) -> None:
+        self.process = 0.0
+        self.database = 0.0
+
+    def text(self, rows: int | None = None) -> str:
+        out = f"CPU: command {self.process:.1f} s + PostgreSQL {self.database:.1f} s"
+        if rows:
+            per = (self.process + self.database) / rows * 1e6
+            out += f" = {per:.0f} µs per row"
+        return out
+
+
+def _backends(database: str, before: set[int]) -> dict[int, float]:
+    """CPU seconds of the database's backends that were not there before the command."""
+    found: dict[int, float] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) in before:
+            continue
+        try:
+            if f" {database} ".encode() in (proc / "cmdline").read_bytes().replace(b"\0", b" "):
+                found[int(proc.name)] = runner._proc_cpu((proc / "stat").read_text())
+        except OSError:
+            continue
+    return found
+
+
+def cli(args: list[str], database: str, cpu: Cpu | None = None) -> tuple[float, float, str]:
     """A ``xobito`` command in its own process: wall seconds, peak RSS (MiB), stderr."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    existing = set(_backends(database, set()))
+    seen: dict[int, float] = {}
     t0 = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-m", "xobito.cli.main", *args],
-        env=env_for(database),
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
-    took = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr[-2000:])
-    return took, max(peak, before) / 1024, out.stderr[-300:]
+    with (
+        tempfile.TemporaryFile("w+") as err,
+        subprocess.Popen(
+            [sys.executable, "-m", "xobito.cli.main", *args],
+            env=env_for(database),
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            text=True,
+        ) as proc,
+    ):
+        while proc.poll() is None:
+            seen.update(_backends(database, existing))
+            time.sleep(0.2)
+        took = time.perf_counter() - t0
+        err.seek(0)
+        stderr = err.read()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if cpu is not None:
+        cpu.process = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        cpu.database = sum(seen.values())
+    if proc.returncode != 0:
+        raise RuntimeError(stderr[-2000:])
+    return took, max(after.ru_maxrss, before.ru_maxrss) / 1024, stderr[-300:]
 
 
 def part_export(args: argparse.Namespace, tokens: dict[str, Any]) -> None:
@@ -319,8 +362,14 @@ def part_import(args: argparse.Namespace, tokens: dict[str, Any]) -> None:
         path = Path(tmp) / "contacts.csv"
         _csv(path, args.import_rows, info)
         print(f"  file: {path.stat().st_size / 2**20:.0f} MiB")
-        took, peak, tail = cli(["contact", "import", subdomain, str(path)], args.database)
+        cpu = Cpu()
+        took, peak, tail = cli(
+            ["contact", "import", subdomain, str(path), *args.import_args.split()],
+            args.database,
+            cpu,
+        )
     print(f"  {took:6.1f} s ({args.import_rows / took:,.0f} rows/s), peak RSS {peak:.0f} MiB")
+    print(f"  {cpu.text(args.import_rows)}")
     print(f"  {tail.strip().splitlines()[-1] if tail.strip() else ''}")
 
     async def drop() -> None:
@@ -341,6 +390,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--samples", type=int, default=50)
     parser.add_argument("--import-rows", type=int, default=1_000_000)
+    parser.add_argument("--import-args", default="", help="more `contact import` options")
     args = parser.parse_args()
     tokens = json.loads(tokens_file(args.database).read_text())
     print(

@@ -7,7 +7,9 @@ import io
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
+from sqlalchemy.exc import IntegrityError
 
 from tests.factories import Factory, Tenant
 from xobito.contact.csv_rows import ColumnMapping, CsvSource
@@ -19,7 +21,10 @@ from xobito.contact.import_runner import (
     run_import,
 )
 from xobito.contact.importing import ContactImporter, RowError, preview
+from xobito.contact.repository import ContactRepository
+from xobito.contact.schemas import COLUMNS
 from xobito.contact.service import PLAN_LIMIT
+from xobito.kit.time import utcnow
 
 HEADER = ["firstname", "lastname", "phone", "email", "type", "source_id", "status_id", "groups"]
 
@@ -210,6 +215,41 @@ async def test_an_import_resumes_from_where_a_batch_ended(
         seen.append((progress.rows_done, progress.imported))
     assert seen == [(2, 2), (4, 4), (5, 5)]
     assert [c["firstname"] for c in await listed(client, t)] == [f"R{i}" for i in range(5)]
+
+
+async def test_a_bulk_write_breaking_a_constraint_fails_whole_and_the_batch_goes_on(
+    app: FastAPI, client: httpx.AsyncClient, factory: Factory
+) -> None:
+    """What a batch meets when a concurrent writer took a phone after it was judged: the
+    bulk write (COPY on PostgreSQL) raises IntegrityError, like an INSERT, leaves nothing
+    behind, and the transaction carries on from its savepoint (the importer then judges the
+    batch again)."""
+    t = await factory.tenant()
+    ids = await labels(factory, t)
+    await factory.contact(t, phone="+14155550700", **ids)
+    group = (await factory.group(t)).id
+    now = utcnow()
+
+    def row(phone: str) -> dict[str, Any]:
+        values: dict[str, Any] = dict.fromkeys(COLUMNS)
+        values.update(firstname="W", type="lead", phone=phone, **ids)
+        values.update(is_enabled=True, is_opted_out=False, created_at=now, updated_at=now)
+        return values
+
+    async with app.state.sessionmaker() as s:
+        repo = ContactRepository(s, t.workspace.id)
+        with pytest.raises(IntegrityError):
+            async with s.begin_nested():
+                await repo.insert_many([row("+14155550701"), row("+14155550700")])
+        [new] = await repo.insert_many([row("+14155550702")])
+        await repo.add_memberships([(new, group)])
+        with pytest.raises(IntegrityError):
+            async with s.begin_nested():
+                await repo.add_memberships([(new, 2**31 - 1)])  # no such group
+        await s.commit()
+    contacts = await listed(client, t)
+    assert [c["phone"] for c in contacts] == ["+14155550700", "+14155550702"]
+    assert len(contacts[1]["group_id"]) == 1
 
 
 async def test_preview_judges_the_first_rows_and_writes_nothing(

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from xobito.cli.common import Json, database_url, done, err_console, fail
 from xobito.contact.csv_rows import ColumnMapping, CsvSource, CsvUnreadable
 from xobito.contact.exporting import export_csv
-from xobito.contact.import_runner import ErrorReport, ImportProgress, run_import
+from xobito.contact.import_runner import BATCH_SIZE, ErrorReport, ImportProgress, run_import
 from xobito.contact.importing import RowError
 from xobito.contact.listing import filters
 from xobito.kit.db import dispose_engine, make_engine, make_sessionmaker
@@ -78,7 +78,9 @@ def import_(
         typer.Option(help="Where the error report goes (default: FILE.errors.csv)"),
     ] = None,
     delimiter: Annotated[str, typer.Option(help="Cell separator")] = ",",
-    batch_size: Annotated[int, typer.Option(min=1, max=10_000, help="Rows per commit")] = 1000,
+    batch_size: Annotated[int, typer.Option(min=1, max=50_000, help="Rows per commit")] = (
+        BATCH_SIZE
+    ),
     as_json: Json = False,
 ) -> None:
     """Import contacts from a CSV file, with the API's rules and messages.

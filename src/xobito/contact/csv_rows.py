@@ -173,8 +173,9 @@ class CsvSource:
     def missing_required(self) -> list[str]:
         return self.mapping.missing_required(self.columns)
 
-    def records(self, start: Start | None = None) -> Iterator[Record]:
-        """Every record from ``start`` (default: the first after the header) to the end."""
+    def records(self, start: Start | None = None, *, cells: bool = True) -> Iterator[Record]:
+        """Every record from ``start`` (default: the first after the header) to the end
+        (``cells=False``: without their values, to count them)."""
         start = start or self.first
         self.stream.seek(start.offset)
         lines = _Lines(self.stream, start)
@@ -183,26 +184,28 @@ class CsvSource:
         while True:
             line = lines.number + 1
             try:
-                cells = next(reader)
+                row = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
                 yield Record(line, {}, lines.here(), f"The row cannot be read as CSV ({exc}).")
                 continue
-            if not cells or (len(cells) == 1 and not cells[0].strip()):
+            if not row or (len(row) == 1 and not row[0].strip()):
                 continue  # a blank line
-            if len(cells) > width and any(c.strip() for c in cells[width:]):
-                problem = f"The row has {len(cells)} cells; the header names {width} columns."
+            if len(row) > width and any(c.strip() for c in row[width:]):
+                problem = f"The row has {len(row)} cells; the header names {width} columns."
                 yield Record(line, {}, lines.here(), problem)
                 continue
-            yield Record(line, self._values(cells), lines.here())
+            yield Record(line, self._values(row) if cells else {}, lines.here())
 
     def _values(self, cells: list[str]) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for i, target in self.columns.items():
-            cell = clean_cell(cells[i]) if i < len(cells) else None
-            if cell is not None:
-                values[target] = cell
+        n = len(cells)
+        for i, target in self.columns.items():  # clean_cell, inline: once per cell of a file
+            if i < n and (text := cells[i].strip()):
+                if text[0] == "'" and len(text) > 1 and text[1] in FORMULA_START:
+                    text = text[1:]
+                values[target] = text
         for target, value in self.mapping.defaults.items():
             if values.get(target) is None and value is not None:
                 values[target] = value
@@ -211,7 +214,7 @@ class CsvSource:
     def count(self) -> int:
         """How many records the file holds (for a progress bar); also proves that every
         line is UTF-8 before anything is imported."""
-        return sum(1 for _ in self.records())
+        return sum(1 for _ in self.records(cells=False))
 
 
 NOT_UTF8 = "Line {line} is not valid UTF-8: save the file as CSV UTF-8 and upload it again."

@@ -98,9 +98,21 @@ class ContactImporter:
         await self._database_rules(session, judged, await self._room(session))
         return judged
 
-    async def write(self, session: AsyncSession, records: Sequence[Record]) -> BatchResult:
-        """Import the records that pass; report the others."""
-        judged = [_parse(r) for r in records]
+    @staticmethod
+    def parse(records: Sequence[Record]) -> list[Judged]:
+        """The rules that need no database (pure: may run in another thread while the
+        previous batch is written)."""
+        return [_parse(r) for r in records]
+
+    async def write(
+        self,
+        session: AsyncSession,
+        records: Sequence[Record],
+        parsed: list[Judged] | None = None,
+    ) -> BatchResult:
+        """Import the records that pass; report the others. ``parsed``: ``parse(records)``,
+        if already done."""
+        judged = parsed if parsed is not None else self.parse(records)
         for attempt in range(ATTEMPTS):
             await self._database_rules(session, judged, await self._room(session))
             accepted = [j for j in judged if j.accepted]

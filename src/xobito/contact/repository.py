@@ -11,7 +11,8 @@ from sqlalchemy import ColumnElement, Row, delete, func, insert, literal, select
 from xobito.contact import listing
 from xobito.contact.audience import Audience, audience_batches
 from xobito.kit.repository import ScopedRepository
-from xobito.kit.sql import dialect_of, value_rows
+from xobito.kit.sql import copy_rows, dialect_of, next_ids, value_rows
+from xobito.kit.time import utcnow
 from xobito.models import Contact, ContactGroup
 
 PAGING = frozenset({"workspace_id", "limit", "offset"})
@@ -151,7 +152,10 @@ class ContactRepository(ScopedRepository[Contact]):
         """Which of these phones a contact of the workspace already has."""
         if not phones:
             return set()
-        stmt = select(Contact.phone).where(self.scope(), Contact.phone.in_(list(phones)))
+        rows = value_rows(dialect_of(self.session), sorted(phones))
+        stmt = select(Contact.phone).where(
+            self.scope(), Contact.phone.in_(select(rows.c.value).scalar_subquery())
+        )
         return set((await self.session.execute(stmt)).scalars().all())
 
     async def emails_taken(self, emails: Collection[str]) -> set[str]:
@@ -159,26 +163,46 @@ class ContactRepository(ScopedRepository[Contact]):
         of the workspace already has; returned lower-cased."""
         if not emails:
             return set()
-        lowered = list({e.lower() for e in emails})
+        rows = value_rows(dialect_of(self.session), sorted({e.lower() for e in emails}))
         stmt = select(func.lower(Contact.email)).where(
-            self.scope(), func.lower(Contact.email).in_(lowered)
+            self.scope(), func.lower(Contact.email).in_(select(rows.c.value).scalar_subquery())
         )
         return set((await self.session.execute(stmt)).scalars().all())
 
     async def insert_many(self, rows: Sequence[dict[str, Any]]) -> list[int]:
-        """New contacts (column values, ``workspace_id`` added), their ids in order."""
+        """New contacts (column values, ``workspace_id`` added), their ids in order (every
+        row has the same keys). PostgreSQL: the ids first, then one COPY."""
         if not rows:
             return []
+        if dialect_of(self.session) == "postgresql":
+            ids = await next_ids(self.session, "contacts", len(rows))
+            # COPY knows no Python-side defaults: the model's, for the columns not given.
+            now = utcnow()
+            defaults = {"is_enabled": True, "is_opted_out": False, "created_at": now}
+            missing = {k: v for k, v in defaults.items() if k not in rows[0]}
+            same = "updated_at" not in rows[0]  # updated_at = created_at, as the model does
+            columns = ["id", "workspace_id", *rows[0], *missing, *(["updated_at"] if same else [])]
+            ws, extra = self.workspace_id, tuple(missing.values())
+            records = [
+                (i, ws, *r.values(), *extra, *((r.get("created_at", now),) if same else ()))
+                for i, r in zip(ids, rows, strict=True)
+            ]
+            await copy_rows(self.session, "contacts", columns, records)
+            return ids
         stmt = insert(Contact).returning(Contact.id, sort_by_parameter_order=True)
         values = [{**r, "workspace_id": self.workspace_id} for r in rows]
         return list((await self.session.execute(stmt, values)).scalars().all())
 
     async def add_memberships(self, pairs: Sequence[tuple[int, int]]) -> None:
         """``(contact_id, group_id)`` rows for contacts that have none yet."""
-        if pairs:
-            await self.session.execute(
-                insert(ContactGroup), [{"contact_id": c, "group_id": g} for c, g in pairs]
-            )
+        if not pairs:
+            return
+        if dialect_of(self.session) == "postgresql":
+            await copy_rows(self.session, "contact_groups", ("contact_id", "group_id"), pairs)
+            return
+        await self.session.execute(
+            insert(ContactGroup), [{"contact_id": c, "group_id": g} for c, g in pairs]
+        )
 
     def audience(
         self, audience: Audience, *, batch_size: int = 1000, after_id: int = 0, **options: Any

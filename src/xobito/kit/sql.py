@@ -2,7 +2,8 @@
 
 A list of values is bound as one parameter (a PostgreSQL array, a JSON array on SQLite) and
 read back as rows, so 1 or 50 values make the same statement: one round trip, one cached
-prepared statement, and no parameter-count limit (asyncpg's is 32,767).
+prepared statement, and no parameter-count limit (asyncpg's is 32,767). Bulk writes on
+PostgreSQL: ids drawn from a sequence in one query, rows written with one binary COPY.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 import orjson
-from sqlalchemy import Integer, String, TableValuedAlias, bindparam, func
+from sqlalchemy import Integer, String, TableValuedAlias, bindparam, func, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -36,3 +39,27 @@ def insert_ignoring_duplicates(dialect: str, table: Any) -> Any:
     """``INSERT ... ON CONFLICT DO NOTHING`` for this dialect (``.on_conflict_do_nothing()``
     is then available on the statement)."""
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+async def next_ids(session: AsyncSession, table: str, n: int) -> list[int]:
+    """PostgreSQL: ``n`` new ids from ``table``'s ``id`` sequence, ascending (one query)."""
+    stmt = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
+    found = (await session.execute(stmt, {"table": table, "n": n})).scalars().all()
+    return sorted(int(i) for i in found)
+
+
+async def copy_rows(
+    session: AsyncSession, table: str, columns: Sequence[str], records: Sequence[Sequence[Any]]
+) -> None:
+    """PostgreSQL: ``records`` (tuples in ``columns`` order) into ``table`` with one binary
+    COPY on the session's connection, in its transaction; triggers and constraints apply as
+    for INSERT. A constraint violation raises ``IntegrityError``, as an INSERT would."""
+    if not records:
+        return
+    raw = await (await session.connection()).get_raw_connection()
+    try:
+        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+            table, records=records, columns=list(columns)
+        )
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        raise IntegrityError(f"COPY {table}", None, exc) from exc

@@ -9,7 +9,7 @@ returns the validated value of each field that passed, so services can add datab
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
@@ -237,18 +237,20 @@ def nul_errors(raw: Any, prefix: str = "") -> Errors:
     fail to record (a 500 after the send, and a duplicate when the client retries).
     """
     errors: Errors = {}
+    items: Iterable[tuple[Any, Any]]
     if isinstance(raw, dict):
-        items: list[tuple[Any, Any]] = list(raw.items())
+        items = raw.items()
     elif isinstance(raw, list):
-        items = list(enumerate(raw))
+        items = enumerate(raw)
     else:
         return errors
-    for key, value in items:
-        name = f"{prefix}{key}"
-        if isinstance(value, str) and "\x00" in value:
-            errors[name] = [f"The {attribute(name)} must not contain null characters."]
-        elif isinstance(value, dict | list):
-            errors.update(nul_errors(value, f"{name}."))
+    for key, value in items:  # on every body and every imported row: kept lean
+        if isinstance(value, str):
+            if "\x00" in value:
+                name = f"{prefix}{key}"
+                errors[name] = [f"The {attribute(name)} must not contain null characters."]
+        elif isinstance(value, (dict, list)):
+            errors.update(nul_errors(value, f"{prefix}{key}."))
     return errors
 
 
