@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.kit.repository import ScopedRepository
+from xobito.kit.sql import copy_rows, dialect_of, next_ids
 from xobito.kit.ttl_cache import shared_cache
 from xobito.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookLog
 
@@ -114,7 +115,31 @@ class EventRepository:
         self, records: Sequence[tuple[dict[str, Any], Sequence[int]]], now: datetime
     ) -> None:
         """Events (column values) with the endpoints to deliver each to: one INSERT for
-        the events, in order, and one for their pending deliveries."""
+        the events, in order, and one for their pending deliveries (PostgreSQL: the ids
+        first, then one COPY each; a bulk import writes an event per contact)."""
+        if records and dialect_of(self.session) == "postgresql":
+            new = await next_ids(self.session, "webhook_events", len(records))
+            keys = ("workspace_id", "event_id", "event", "topic", "body", "message_id")
+            await copy_rows(
+                self.session,
+                "webhook_events",
+                ("id", *keys, "created_at"),
+                [
+                    (i, *(r.get(k) for k in keys), now)
+                    for i, (r, _) in zip(new, records, strict=True)
+                ],
+            )
+            await copy_rows(
+                self.session,
+                "webhook_deliveries",
+                ("event_id", "endpoint_id", "state", "attempts", "next_attempt_at", "created_at"),
+                [
+                    (i, e, "pending", 0, now, now)
+                    for i, (_, endpoints) in zip(new, records, strict=True)
+                    for e in endpoints
+                ],
+            )
+            return
         stmt = insert(WebhookEvent).returning(WebhookEvent.id, sort_by_parameter_order=True)
         ids = (await self.session.execute(stmt, [r for r, _ in records])).scalars().all()
         deliveries = [
