@@ -52,7 +52,9 @@ async def test_customer_messages_count_unread_and_announce_a_new_conversation(
         ("message", chat.id),
         ("message", chat.id),
     ]
-    events = await meta.scalars(select(LiveEvent).where(LiveEvent.kind == "message"))
+    events = await meta.scalars(  # in id order (PostgreSQL returns rows in any order without it)
+        select(LiveEvent).where(LiveEvent.kind == "message").order_by(LiveEvent.id)
+    )
     assert [e.message_id for e in events] == [m.id for m in messages]
     assert (await live(meta, line.workspace_id))[1][2] == {"change": "new"}
     assert await live(meta, other.workspace_id) == []

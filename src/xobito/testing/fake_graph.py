@@ -27,7 +27,7 @@ from xobito.testing.fake_graph_records import (
     SentMessage,
     UploadedMedia,
 )
-from xobito.testing.fake_graph_server import ServerThread
+from xobito.testing.fake_graph_server import KEEP_ALIVE_SECONDS, ServerThread
 from xobito.testing.meta_webhooks import StatusUpdate, build_status_webhook, sign_payload
 
 __all__ = [
@@ -100,7 +100,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     port = sock.getsockname()[1]
     print(f"fake Graph API on http://{args.host}:{port}/{graph.version}", flush=True)
     config = uvicorn.Config(
-        graph.app, log_level="warning", access_log=False, lifespan="off", ws="none", backlog=2048
+        graph.app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        ws="none",
+        backlog=2048,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,  # see fake_graph_server
     )
     uvicorn.Server(config).run(sockets=[sock])
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import uvicorn
 
+KEEP_ALIVE_SECONDS = 75  # like nginx's default; longer than any client pool of ours keeps one
+
 
 class ServerThread:
     """Start/stop uvicorn serving ``app`` on ``host:port`` (port 0 = pick a free one).
@@ -49,6 +51,11 @@ class ServerThread:
             lifespan="off",
             ws="none",
             backlog=2048,
+            # Idle keep-alive connections are closed by the server after this: it must outlast
+            # the client's own keep-alive (CloudProvider: 30 s), or a request written on a
+            # connection the server is closing at that moment fails "Server disconnected"
+            # (uvicorn's 5 s default did that to campaign sends, judged unknown outcomes).
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
             timeout_graceful_shutdown=2,
         )
         self._server = server = uvicorn.Server(config)
