@@ -30,7 +30,7 @@ from xobito.inbound.repository import InboxWriter
 from xobito.inbound.router import router as inbound_router
 from xobito.inbound.signing import WebhookSigners
 from xobito.inbound.traffic import TrafficRecorder
-from xobito.jobs.handlers import job_handlers, process_inbox
+from xobito.jobs.handlers import give_up_handlers, job_handlers, process_inbox
 from xobito.jobs.worker import Worker
 from xobito.kit.access_log import AccessLogMiddleware
 from xobito.kit.db import (
@@ -166,6 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         process_inbox,
         dispatcher=app.state.dispatcher,
         settings=settings,
+        give_up_handlers=give_up_handlers(),
     )
     app.state.wake_worker = app.state.worker.wake
     app.state.pacer = campaign_runtime.make_pacer(settings)

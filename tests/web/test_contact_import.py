@@ -10,14 +10,14 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.factories import Factory
 from tests.web.conftest import Team, WebClient, field_errors, main_text, soup, texts
-from xobito.contact.tasks import import_step
-from xobito.contact.uploads import ImportService
-from xobito.jobs.handlers import job_handlers, process_inbox
+from xobito.contact.tasks import GAVE_UP, import_step
+from xobito.contact.uploads import IMPORT_JOB, ImportService
+from xobito.jobs.handlers import give_up_handlers, job_handlers, process_inbox
 from xobito.jobs.maintenance import purge
 from xobito.jobs.worker import Worker
 from xobito.kit.time import utcnow
@@ -185,6 +185,70 @@ async def test_each_batch_commits_whole_and_a_failed_one_leaves_nothing(
         await import_step(s, {"import_id": import_id}, batch_size=2)
         await s.commit()
     assert await contacts() == 5
+
+
+async def test_an_import_whose_job_keeps_failing_ends_failed_keeping_what_it_imported(
+    signed_in: SignedIn, team: Team, factory: Factory, app: FastAPI
+) -> None:
+    """A batch that fails every attempt (here: the disk under the worker) does not leave the
+    import "Importing..." for ever: after the job's last attempt the import is failed, says
+    so, and what earlier batches committed stays."""
+    status = await factory.status(team.a, "New")
+    source = await factory.source(team.a, "Fair")
+    rows = "".join(f"P{n},X,+1415555{3100 + n},lead\n" for n in range(5))
+    sm = app.state.sessionmaker
+    async with sm() as s:
+        service = ImportService(s, team.a.info)
+        imp = await service.upload(
+            "five.csv", io.BytesIO(f"firstname,lastname,phone,type\n{rows}".encode()), None
+        )
+        m = service.mapping_of(imp)
+        m.defaults = {"status_id": str(status.id), "source_id": str(source.id)}
+        await service.start(imp, m)
+        await s.commit()
+        import_id = imp.id
+    async with sm() as s:  # the first batch goes in, then the worker's disk fails
+        await import_step(s, {"import_id": import_id}, batch_size=2)
+        await s.commit()
+
+    async def disk_full(session: AsyncSession, payload: dict[str, Any]) -> None:
+        raise OSError(28, "No space left on device")
+
+    worker = Worker(sm, {IMPORT_JOB: disk_full}, process_inbox, give_up_handlers=give_up_handlers())
+    states = []
+    for _ in range(6):  # each retry made due now instead of after its backoff
+        async with sm() as s:
+            await s.execute(update(Job).where(Job.finished_at.is_(None)).values(run_at=utcnow()))
+            await s.commit()
+        await worker.drain()
+        async with sm() as s:
+            row = await s.get(ContactImport, import_id)
+            assert row is not None
+            states.append(row.state)
+    assert states == ["running"] * 4 + ["failed"] * 2  # the job's 5 attempts, then no more
+    async with sm() as s:
+        row = await s.get(ContactImport, import_id)
+        assert row is not None and (row.problem, row.imported) == (GAVE_UP, 2)
+        assert (await s.execute(select(ContactImportChunk))).first() is None  # file dropped
+        # (two jobs: the one queued at the start, never run here, and the next batch's)
+        jobs = (await s.execute(select(Job).where(Job.kind == IMPORT_JOB))).scalars().all()
+        assert [(j.attempts, j.finished_at is not None) for j in jobs] == [(5, True), (5, True)]
+        assert all("No space left" in (j.last_error or "") for j in jobs)
+        summaries = (await s.execute(select(ActivityEntry.action, ActivityEntry.summary))).all()
+        assert ("contacts.import_failed", f"Import of five.csv failed: {GAVE_UP}") in [
+            tuple(a) for a in summaries
+        ]
+    owner: WebClient = await signed_in("owner")
+    r = await owner.get(
+        f"/app/acme/contacts/import/{import_id}",
+        htmx=True,
+        headers={"HX-Target": "import-progress"},
+    )
+    region = soup(r).find(id="import-progress")
+    assert region is not None and region.get("hx-trigger") is None  # no more polling
+    text = region.get_text(" ", strip=True)
+    assert "Import failed" in text and GAVE_UP in text
+    assert "2 contacts from the first 2 rows stay imported; the rest of the file was not." in text
 
 
 async def test_files_it_cannot_use_are_refused(

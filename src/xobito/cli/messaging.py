@@ -181,7 +181,7 @@ def worker() -> None:
 
     from xobito.campaign import runtime as campaign_runtime
     from xobito.campaign.engine import CampaignEngine
-    from xobito.jobs.handlers import job_handlers, process_inbox
+    from xobito.jobs.handlers import give_up_handlers, job_handlers, process_inbox
     from xobito.jobs.worker import Worker
     from xobito.kit.db import make_engine, make_sessionmaker
     from xobito.kit.db_capacity import WORKER_MAX_OVERFLOW, WORKER_POOL_SIZE, worker_check
@@ -220,6 +220,7 @@ def worker() -> None:
             process_inbox,
             settings=settings,
             dispatcher=Dispatcher(sessionmaker, settings),
+            give_up_handlers=give_up_handlers(),
         )
         loop = asyncio.get_running_loop()
 

@@ -72,6 +72,20 @@ async def import_step(
     JobRepository(session).enqueue(IMPORT_JOB, {"import_id": imp.id}, max_attempts=5)
 
 
+GAVE_UP = "The import stopped after repeated errors (the server's log has them)."
+
+
+async def import_gave_up(session: AsyncSession, payload: dict[str, Any], error: str) -> None:
+    """The import's job failed its last attempt: the import is failed, not left "running"
+    for ever; the batches committed before stay imported (the page says how many)."""
+    stmt = select(ContactImport).where(ContactImport.id == int(payload["import_id"]))
+    imp = (await session.execute(stmt.with_for_update())).scalar_one_or_none()
+    if imp is None or imp.state not in ("queued", "running"):
+        return
+    log.warning("contact_import_gave_up", id=imp.id, error=error)
+    await _finish(session, imp, "failed", GAVE_UP)
+
+
 async def _finish(
     session: AsyncSession, imp: ContactImport, state: str, problem: str | None
 ) -> None:

@@ -8,11 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.campaign.optout import REPLY_JOB
 from xobito.campaign.tasks import opt_out_reply
-from xobito.contact.tasks import import_step
+from xobito.contact.tasks import import_gave_up, import_step
 from xobito.contact.uploads import IMPORT_JOB
 from xobito.inbound.service import UNKNOWN_STATUS_JOB
 from xobito.inbound.tasks import process_inbox, status_retry
-from xobito.jobs.worker import JobHandler
+from xobito.jobs.worker import GiveUpHandler, JobHandler
 from xobito.message.sending import SANDBOX_STATUS_JOB
 from xobito.message.tasks import sandbox_status
 from xobito.whatsapp.base import WhatsAppProvider
@@ -33,4 +33,9 @@ def job_handlers(providers: dict[str, WhatsAppProvider]) -> dict[str, JobHandler
     }
 
 
-__all__ = ["job_handlers", "process_inbox"]
+def give_up_handlers() -> dict[str, GiveUpHandler]:
+    """What ends when a job of that kind is set aside for good (see ``GiveUpHandler``)."""
+    return {IMPORT_JOB: import_gave_up}
+
+
+__all__ = ["give_up_handlers", "job_handlers", "process_inbox"]

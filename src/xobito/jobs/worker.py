@@ -30,6 +30,9 @@ from xobito.webhook.dispatcher import Dispatcher
 log = structlog.get_logger("xobito.worker")
 
 JobHandler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
+# Called once, in the transaction that sets a job aside after its last failed attempt, with
+# the job's payload and its last error: what the job was doing must not stay "in progress".
+GiveUpHandler = Callable[[AsyncSession, dict[str, Any], str], Awaitable[None]]
 # Processes stored webhook bodies, in order, in the caller's transaction: each as
 # ``(body, verified_for)``, the row's record of what its signature verified. Returns each
 # body's notes (what it left out and why), kept on its row.
@@ -50,9 +53,11 @@ class Worker:
         poll_seconds: float = 0.25,
         dispatcher: Dispatcher | None = None,
         settings: Settings | None = None,
+        give_up_handlers: dict[str, GiveUpHandler] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.handlers = handlers
+        self.give_up_handlers = give_up_handlers or {}
         self.process_inbox = process_inbox
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
@@ -208,6 +213,7 @@ class Worker:
             if job is None or job.finished_at is not None:
                 return
             kind, previous_attempts, max_attempts = job.kind, job.attempts, job.max_attempts
+            payload = dict(job.payload)
             try:
                 await self._run(session, job)
                 await session.commit()
@@ -227,6 +233,9 @@ class Worker:
                 await JobRepository(session).retry_later(
                     job_id, attempts, error_text(exc), utcnow() + timedelta(seconds=delay), give_up
                 )
+                on_give_up = self.give_up_handlers.get(kind) if give_up else None
+                if on_give_up is not None:
+                    await on_give_up(session, payload, error_text(exc))
                 await session.commit()
 
     async def report_depth(self) -> None:
