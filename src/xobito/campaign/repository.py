@@ -111,7 +111,7 @@ class CampaignRepository(ScopedRepository[Campaign]):
                 CampaignRecipient.state == "failed",
             )
             .group_by(CampaignRecipient.error_code)
-            .order_by(func.count().desc())
+            .order_by(func.count().desc(), CampaignRecipient.error_code.asc().nulls_last())
         )
         return [(row[0], row[1], int(row[2])) for row in await self.session.execute(stmt)]
 
