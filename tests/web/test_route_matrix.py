@@ -112,12 +112,12 @@ def webhook(service: type[WebhookService], with_event: bool = False) -> Maker:
     return make
 
 
-async def chat(w: World, t: Tenant) -> Params:
+async def chat(w: World, t: Tenant, **extra: Any) -> Params:
     """A customer writes to the workspace: a conversation with one inbound message."""
     phone = f"+1415557{w.next():04d}"
     r = await w.client.post(
         f"/api/admin/workspaces/{t.workspace.subdomain}/sandbox/inbound",
-        json={"phone_number": phone, "text": "Hello", "profile_name": "Customer"},
+        json={"phone_number": phone, "text": "Hello", "profile_name": "Customer", **extra},
         headers=w.admin,
     )
     assert r.status_code == 202, r.text
@@ -132,6 +132,11 @@ async def chat(w: World, t: Tenant) -> Params:
             )
         ).one()
     return {"chat_id": row.chat_id, "message_id": row.id}
+
+
+async def photo(w: World, t: Tenant) -> Params:
+    """A customer's photo (the sandbox serves it)."""
+    return {"message_id": (await chat(w, t, media_type="image"))["message_id"]}
 
 
 async def membership(w: World, t: Tenant) -> Params:
@@ -241,6 +246,7 @@ EXPECT: dict[str, Expect] = {
     "web.inbox.assign": Expect("agent", chat),
     "web.inbox.resolve": Expect("agent", chat),
     "web.inbox.reopen": Expect("agent", chat),
+    "web.media": Expect("agent", photo),
 }
 for _name, _service in (("webhooks", WebhookService), ("forwards", ForwardService)):
     EXPECT |= {

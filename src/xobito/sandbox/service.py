@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -16,7 +17,7 @@ from xobito.kit.validation import Len, RequestModel, Str255, require
 from xobito.message.repository import MessageRepository
 from xobito.message.schemas import PhoneE164, ReplyButton
 from xobito.models import Workspace
-from xobito.whatsapp.sandbox import new_wamid
+from xobito.whatsapp.sandbox import SAMPLES, new_wamid, sandbox_media_id
 from xobito.whatsapp.webhooks import inbound_payload, status_payload
 
 NOT_SANDBOX = "This workspace is not in sandbox mode."
@@ -27,6 +28,9 @@ class InboundIn(RequestModel):
     text: Annotated[str, Len(max=4096)] | None = None
     button_reply: ReplyButton | None = None
     profile_name: Str255 | None = None
+    # A photo or a PDF from the customer (the sandbox serves a sample file); ``text`` is
+    # its caption.
+    media_type: Literal["image", "document"] | None = None
 
 
 class StatusIn(RequestModel):
@@ -53,7 +57,7 @@ class SandboxService:
 
     async def inbound(self, raw: Any) -> dict[str, Any]:
         data = require(InboundIn, raw)
-        if data.text is None and data.button_reply is None:
+        if data.text is None and data.button_reply is None and data.media_type is None:
             raise ValidationFailed(
                 {"text": ["The text field is required when button reply is not present."]}
             )
@@ -68,9 +72,23 @@ class SandboxService:
             profile_name=data.profile_name or data.phone_number,
             text=data.text,
             button_reply=data.button_reply.model_dump() if data.button_reply else None,
+            media=self._media(data),
         )
         await InboxRepository(self.session).add(orjson.dumps(body), self._scope)
         return {"message_id": wamid, "phone": data.phone_number}
+
+    @staticmethod
+    def _media(data: InboundIn) -> dict[str, Any] | None:
+        if data.media_type is None:
+            return None
+        media_id = sandbox_media_id(data.media_type)
+        _, mime, sample = SAMPLES[media_id[1]]
+        found: dict[str, Any] = {"type": data.media_type, "id": media_id, "mime_type": mime}
+        found["sha256"] = hashlib.sha256(sample).hexdigest()
+        found["caption"] = data.text
+        if data.media_type == "document":
+            found["filename"] = "sample.pdf"
+        return found
 
     async def status(self, raw: Any) -> dict[str, Any]:
         data = require(StatusIn, raw)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import secrets
 import threading
 import time
@@ -112,6 +113,12 @@ class FakeGraph:
             Route("/_fake/state", self._state, methods=["GET"]),
             Route("/_fake/reset", self._reset_endpoint, methods=["POST"]),
             Route("/_fake/config", self._config_endpoint, methods=["POST"]),
+            Route(
+                "/_fake/media/{media_id}",
+                self._media_download,
+                methods=["GET"],
+                name="fake_media_download",
+            ),
             Route("/{version}/{node_id}/messages", self._messages, methods=["POST"]),
             Route("/{version}/{node_id}/media", self._media, methods=["POST"]),
             Route("/{version}/{node_id}/message_templates", self._templates, methods=["GET"]),
@@ -148,6 +155,13 @@ class FakeGraph:
     def fail_for(self, seconds: float, *, code: int = 130429) -> None:
         """Every message send fails with ``code`` for the next ``seconds``."""
         self._fail_until = (time.monotonic() + seconds, code)
+
+    def add_media(self, data: bytes, mime_type: str, filename: str = "") -> str:
+        """Media Meta holds for a customer's message (what an inbound webhook's media id
+        names); served by ``GET /{media-id}`` and its download URL. Returns the id."""
+        media_id = str(secrets.randbelow(9 * 10**15) + 10**15)
+        self.media[media_id] = UploadedMedia(media_id, "", filename, mime_type, data)
+        return media_id
 
     def sent_counts(self) -> Counter[str]:
         """Messages accepted per recipient (wa_id digits)."""
@@ -410,7 +424,38 @@ class FakeGraph:
                 )
         return _json(body, status)
 
+    async def _media_url(self, request: Request, media: UploadedMedia) -> Response:
+        """``GET /{Media-ID}``: Meta's answer, with a download URL on this server (Meta's
+        lookaside host needs the token too)."""
+        spec = meta_operations.MEDIA_ID_PATH
+        read = await self._read(request, "media_url", spec, "Media-ID")
+        if isinstance(read, Response):
+            return read
+        body = {
+            "messaging_product": "whatsapp",
+            "url": str(request.url_for("fake_media_download", media_id=media.media_id)),
+            "mime_type": media.mime_type,
+            "sha256": hashlib.sha256(media.data).hexdigest(),
+            "file_size": str(len(media.data)),
+            "id": media.media_id,
+        }
+        return self._answer(spec, request, 200, body)
+
+    async def _media_download(self, request: Request) -> Response:
+        """The media URL: the bytes, for a request with a valid token only."""
+        self._record(request)
+        early = await self._begin(request, "media_download")
+        if early is not None:
+            return early
+        media = self.media.get(request.path_params["media_id"])
+        if media is None:
+            return Response(b"", status_code=404)
+        return Response(media.data, media_type=media.mime_type)
+
     async def _phone_number(self, request: Request) -> Response:
+        media = self.media.get(request.path_params["node_id"])
+        if media is not None:
+            return await self._media_url(request, media)
         spec = meta_operations.PHONE_NUMBER_PATH
         read = await self._read(request, "phone_number", spec, "Phone-Number-ID")
         if isinstance(read, Response):

@@ -33,6 +33,7 @@ from xobito.testing.meta_schema import DOC_URI, _errors, _expect, relaxed_spec
 PHONE_NUMBER_PATH = "/{Version}/{Phone-Number-ID}"
 WABA_NUMBERS_PATH = "/{Version}/{WABA-ID}/phone_numbers"
 SUBSCRIBED_APPS_PATH = "/{Version}/{WABA-ID}/subscribed_apps"
+MEDIA_ID_PATH = "/{Version}/{Media-ID}"
 
 
 def _nullable(node: Any) -> int:
@@ -117,6 +118,8 @@ def response_validator(
     _expect(response is not None, f"{method.upper()} {path} documents status {status}")
     assert response is not None
     schema = _schema_of(response["content"])
+    if "$ref" not in schema:  # an inline schema (GET /{Media-ID})
+        return Draft202012Validator(_absolute(schema), registry=_registry())
     _expect(set(schema) == {"$ref"}, f"{method.upper()} {path} {status} response is a $ref")
     schemas = response_spec()["components"]["schemas"]
     whole = schemas[schema["$ref"].rsplit("/", 1)[-1]]

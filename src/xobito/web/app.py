@@ -22,6 +22,7 @@ from xobito.web import (
     inbox,
     inbox_actions,
     labels,
+    media,
     message_templates,
     settings,
 )
@@ -43,6 +44,7 @@ def create_web_app(parent: FastAPI) -> FastAPI:
         events.router,
         inbox.router,
         inbox_actions.router,
+        media.router,
         contact_import.router,  # before contacts: /contacts/import is not /contacts/{id}
         contacts.router,
         *labels.routers,

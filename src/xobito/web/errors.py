@@ -33,6 +33,7 @@ TITLES = {
     422: "Check the form",
     429: "Too many attempts",
     500: "Something went wrong",
+    502: "Meta did not answer",
 }
 GENERIC = {
     404: "There is nothing at this address, or it is not yours to see.",

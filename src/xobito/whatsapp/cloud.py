@@ -13,6 +13,7 @@ import orjson
 
 from xobito.whatsapp.base import ConnectionInfo, SendResult
 from xobito.whatsapp.errors import WhatsAppError
+from xobito.whatsapp.media import MediaInfo, MediaTooLarge, may_receive_token, parse_media_info
 
 DEFAULT_BASE_URL = "https://graph.facebook.com/v23.0"
 T = TypeVar("T")
@@ -215,6 +216,39 @@ class CloudProvider:
                 "Graph API returned no media id", http_status=200, retryable=False, raw=response
             )
         return str(media_id)
+
+    # ---- inbound media (MediaSource) -------------------------------------------------------
+
+    async def media_info(self, conn: ConnectionInfo, media_id: str) -> MediaInfo:
+        url = f"{self.base_url}/{media_id}"
+        return parse_media_info(await self._with_retries(lambda: self._request("GET", url, conn)))
+
+    async def download_media(self, conn: ConnectionInfo, url: str, max_bytes: int) -> bytes:
+        """The bytes at Meta's media URL, read no further than ``max_bytes``."""
+        if not may_receive_token(url, self.base_url):
+            raise WhatsAppError(f"Refusing to send the token to {url[:100]}", retryable=False)
+        headers = {**self._auth(conn), "Accept": "*/*"}
+        try:
+            async with self._get_session().get(url, headers=headers) as resp:
+                if resp.status >= 400:
+                    raw = await resp.read()
+                    try:
+                        parsed: Any = orjson.loads(raw)
+                    except orjson.JSONDecodeError:
+                        parsed = raw[:200].decode(errors="replace")
+                    raise WhatsAppError.from_response(resp.status, parsed)
+                if resp.content_length is not None and resp.content_length > max_bytes:
+                    raise MediaTooLarge(max_bytes, resp.content_length)
+                chunks: list[bytes] = []
+                total = 0
+                async for chunk in resp.content.iter_chunked(65536):
+                    total += len(chunk)
+                    if total > max_bytes:
+                        raise MediaTooLarge(max_bytes)
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise WhatsAppError.network(exc) from exc
 
     async def list_templates(
         self, conn: ConnectionInfo, *, page_size: int = 100

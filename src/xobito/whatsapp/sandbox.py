@@ -10,12 +10,64 @@ from __future__ import annotations
 
 import base64
 import secrets
+import struct
+import zlib
 from typing import Any
 
 from xobito.whatsapp.base import ConnectionInfo, SendResult
 from xobito.whatsapp.errors import WhatsAppError
+from xobito.whatsapp.media import MediaInfo, MediaTooLarge
 
 UNDELIVERABLE = 131026
+MEDIA_URL = "sandbox:media/"
+
+
+def _png(width: int = 32, height: int = 32, rgb: tuple[int, int, int] = (37, 211, 102)) -> bytes:
+    """A small solid-colour PNG (the sandbox customer's photo)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+# Sandbox media ids say which sample they are: "9" + the kind's digit + 14 random digits.
+SAMPLES: dict[str, tuple[str, str, bytes]] = {
+    "1": ("image", "image/png", _png()),
+    "2": ("document", "application/pdf", _PDF),
+}
+KIND_DIGIT = {kind: digit for digit, (kind, _, _) in SAMPLES.items()}
+
+
+def sandbox_media_id(kind: str) -> str:
+    """A media id the sandbox serves a sample ``kind`` (image, document) for."""
+    return "9" + KIND_DIGIT[kind] + str(10**13 + secrets.randbelow(9 * 10**13))
+
+
+def _sample(media_id: str) -> tuple[str, str, bytes]:
+    found = SAMPLES.get(media_id[1:2]) if len(media_id) == 16 and media_id[0] == "9" else None
+    if found is None or not media_id.isdigit():
+        raise WhatsAppError(
+            f"Unsupported get request. Object with ID '{media_id[:32]}' does not exist",
+            code=100,
+            http_status=400,
+            retryable=False,
+        )
+    return found
 
 
 def new_wamid() -> str:
@@ -53,6 +105,18 @@ class SandboxProvider:
         self, conn: ConnectionInfo, data: bytes, mime_type: str, filename: str
     ) -> str:
         return str(10**15 + secrets.randbelow(10**15))
+
+    async def media_info(self, conn: ConnectionInfo, media_id: str) -> MediaInfo:
+        _, mime, data = _sample(media_id)
+        return MediaInfo(MEDIA_URL + media_id, mime, len(data))
+
+    async def download_media(self, conn: ConnectionInfo, url: str, max_bytes: int) -> bytes:
+        if not url.startswith(MEDIA_URL):
+            raise WhatsAppError("Not a sandbox media URL", http_status=404, retryable=False)
+        data = _sample(url.removeprefix(MEDIA_URL))[2]
+        if len(data) > max_bytes:
+            raise MediaTooLarge(max_bytes, len(data))
+        return data
 
     async def list_templates(self, conn: ConnectionInfo) -> list[dict[str, Any]]:
         """The sandbox offers two approved templates so template sends can be tried."""

@@ -82,9 +82,16 @@ def inbound_payload(
     profile_name: str,
     text: str | None = None,
     button_reply: dict[str, str] | None = None,
+    media: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """A customer's message as Meta posts it: text, a button reply, or ``media`` (``type``,
+    ``id``, ``mime_type``, optional ``caption``/``filename``)."""
     message: dict[str, Any] = {"from": wa_id, "id": wamid, "timestamp": str(int(time.time()))}
-    if button_reply is not None:
+    if media is not None:
+        kind = media["type"]
+        message["type"] = kind
+        message[kind] = {k: v for k, v in media.items() if k != "type" and v is not None}
+    elif button_reply is not None:
         message["type"] = "interactive"
         message["interactive"] = {"type": "button_reply", "button_reply": button_reply}
     else:

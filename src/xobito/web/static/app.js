@@ -180,4 +180,16 @@
       return create(url);
     };
   });
+
+  // Inbox media: a file the server could not fetch (too large, Meta refused) becomes a
+  // link to the media address, whose page says why.
+  document.addEventListener("error", function (event) {
+    var el = event.target;
+    if (!(el instanceof Element) || !el.hasAttribute("data-media")) return;
+    var link = document.createElement("a");
+    link.href = el.getAttribute("src");
+    link.textContent = "This file could not be shown here: open it to see why";
+    var holder = el.closest("a.media-link") || el;
+    holder.replaceWith(link);
+  }, true);
 })();
