@@ -29,6 +29,7 @@ from tests.web.conftest import MakeClient, Team, WebClient
 from tests.web.routes import web_routes
 from xobito.account.invitations import InvitationService
 from xobito.account.schemas import rank
+from xobito.chat.canned import CannedReplyService
 from xobito.contact.uploads import ImportService
 from xobito.models import (
     ActivityEntry,
@@ -139,6 +140,15 @@ async def photo(w: World, t: Tenant) -> Params:
     return {"message_id": (await chat(w, t, media_type="image"))["message_id"]}
 
 
+async def canned_reply(w: World, t: Tenant) -> Params:
+    async with w.app.state.sessionmaker() as s:
+        reply = await CannedReplyService(s, t.workspace.id).create(
+            {"shortcut": f"reply{w.next()}", "body": "Thanks!"}
+        )
+        await s.commit()
+        return {"reply_id": reply.id}
+
+
 async def membership(w: World, t: Tenant) -> Params:
     user = await w.factory.user(t.workspace, "agent", f"member{w.next()}@example.com")
     async with w.app.state.sessionmaker() as s:
@@ -247,6 +257,12 @@ EXPECT: dict[str, Expect] = {
     "web.inbox.resolve": Expect("agent", chat),
     "web.inbox.reopen": Expect("agent", chat),
     "web.media": Expect("agent", photo),
+    "web.inbox_settings": Expect("admin"),
+    "web.inbox_settings.update": Expect("admin"),
+    "web.canned.create": Expect("admin"),
+    "web.canned.edit": Expect("admin", canned_reply),
+    "web.canned.update": Expect("admin", canned_reply),
+    "web.canned.delete": Expect("admin", canned_reply),
 }
 for _name, _service in (("webhooks", WebhookService), ("forwards", ForwardService)):
     EXPECT |= {

@@ -46,6 +46,16 @@ class Thread:
     quoted: dict[str, Message]  # replied-to messages by wamid
 
 
+def replied_to(m: Message) -> str | None:
+    """The wamid a message quotes: an inbound one's ``context``, or the ``context`` of the
+    Graph request an agent's reply was sent with."""
+    if m.context_message_id:
+        return m.context_message_id
+    context = (m.payload or {}).get("context") if m.direction == "outbound" else None
+    found = context.get("message_id") if isinstance(context, dict) else None
+    return found if isinstance(found, str) else None
+
+
 class ChatService:
     def __init__(self, session: AsyncSession, workspace_id: int) -> None:
         self.session = session
@@ -98,9 +108,7 @@ class ChatService:
     async def describe(self, rows: Sequence[Message], more: bool = False) -> Thread:
         users = await self.people.members({m.user_id for m in rows if m.user_id})
         tokens = await self.people.tokens({m.token_id for m in rows if m.token_id})
-        quoted = await self.thread.by_wamids(
-            {m.context_message_id for m in rows if m.context_message_id}
-        )
+        quoted = await self.thread.by_wamids({q for m in rows if (q := replied_to(m))})
         return Thread(list(rows), more, users, tokens, quoted)
 
     async def members(self) -> dict[int, User]:

@@ -94,6 +94,7 @@ class FakeGraph:
         self.schema_violations: list[SchemaViolation] = []
         self.sent: list[SentMessage] = []
         self.media: dict[str, UploadedMedia] = {}
+        self.read_receipts: list[tuple[str, str]] = []  # (phone number id, wamid) marked read
         self.request_count = 0
         # Per recipient (digits): (http_status, meta_code, message or None for Meta's wording).
         self.fail_for_to: dict[str, tuple[int, int, str | None]] = {}
@@ -178,6 +179,7 @@ class FakeGraph:
         self.schema_violations.clear()
         self.sent.clear()
         self.media.clear()
+        self.read_receipts.clear()
         self.fail_for_to.clear()
         self.accounts.reset()
         self.request_count = 0
@@ -316,12 +318,18 @@ class FakeGraph:
         self._record(request, body)
         if not isinstance(body, dict):
             errors = ["$: request body is not a JSON object"]
+        elif meta_schema.is_read_receipt(body):
+            errors = meta_schema.validate_read_receipt(body) if self.validate else []
         else:
             errors = meta_schema.validate_message_request(body) if self.validate else []
         early = await self._begin(request, "messages", body, errors)
         if early is not None:
             return early
         assert isinstance(body, dict)  # non-objects were answered as violations above
+        if meta_schema.is_read_receipt(body):
+            if self.record:
+                self.read_receipts.append((request.path_params["node_id"], body["message_id"]))
+            return _json({"success": True})
         to = str(body.get("to", ""))
         wa_id = "".join(ch for ch in to if ch.isdigit())
         rule = self.fail_for_to.get(wa_id)

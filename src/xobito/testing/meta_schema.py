@@ -298,3 +298,44 @@ def webhook_examples() -> dict[str, dict[str, Any]]:
 def media_upload_examples() -> dict[str, dict[str, Any]]:
     """Meta's (JSON-rendered) media upload examples; they omit ``type``, as the file does."""
     return _examples(MEDIA_PATH)
+
+
+# Marking a customer's message read is a POST to .../messages too, but Meta's file has no
+# schema for it (``Message``'s oneOf needs ``to`` and ``type``): only the example below.
+READ_RECEIPT_EXAMPLE = "Send typing indicator and read receipt"
+
+
+@lru_cache(maxsize=1)
+def read_receipt_validator() -> Draft202012Validator:
+    """The shape of Meta's example ``READ_RECEIPT_EXAMPLE``: ``messaging_product``
+    "whatsapp", ``status`` "read", a ``message_id``, optionally the typing indicator, and
+    nothing else."""
+    example = message_request_examples()[READ_RECEIPT_EXAMPLE]
+    keys = {"messaging_product", "status", "message_id", "typing_indicator"}
+    _expect(set(example) == keys, "the read receipt example's fields")
+    schema: Schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["messaging_product", "status", "message_id"],
+        "properties": {
+            "messaging_product": {"const": example["messaging_product"]},
+            "status": {"const": example["status"]},
+            "message_id": {"type": "string", "minLength": 1, "maxLength": 255},
+            "typing_indicator": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["type"],
+                "properties": {"type": {"const": example["typing_indicator"]["type"]}},
+            },
+        },
+    }
+    return Draft202012Validator(schema)
+
+
+def is_read_receipt(body: object) -> bool:
+    """A status update for a received message rather than a message to send."""
+    return isinstance(body, Mapping) and "status" in body and "to" not in body
+
+
+def validate_read_receipt(body: object) -> list[str]:
+    return list(_errors(read_receipt_validator(), body))

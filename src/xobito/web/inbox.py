@@ -20,13 +20,15 @@ from starlette.responses import Response
 
 from xobito.api.routing import DatabaseRoute
 from xobito.chat import cursor
+from xobito.chat.canned import CannedReplyService
 from xobito.chat.reasons import reason
+from xobito.chat.receipts import send_read_receipt
 from xobito.chat.repository import ChatQuery
 from xobito.chat.service import ChatService, Conversation
 from xobito.chat.timeline import TimelineService
+from xobito.kit.db import checkpoint
 from xobito.kit.errors import NotFound, ValidationFailed
 from xobito.kit.params import RecordId
-from xobito.models import CannedReply
 from xobito.web.deps import Member, Role
 from xobito.web.events import newest_event_id
 from xobito.web.inbox_view import contact_details, template_choices, window_left
@@ -118,10 +120,13 @@ async def list_fragment(request: Request, member: Member = Role("agent")) -> Res
 
 
 async def thread_context(member: Member, request: Request, chat_id: int) -> dict[str, Any]:
-    """Everything the conversation regions show; opening clears the unread count."""
-    await mark_read(request, member, chat_id)
+    """Everything the conversation regions show; opening clears the unread count (written
+    only when there is one: the regions refetch on every live event, and a write each time
+    would hold SQLite's write lock for nothing)."""
     service = ChatService(member.session, member.workspace.id)
     c = await service.get(chat_id)
+    if c.chat.unread_count:
+        await mark_read(request, member, chat_id)
     before = request.query_params.get("before")
     before_id = int(before) if before and before.isdigit() and len(before) < 10 else None
     thread = await service.messages(chat_id, before=before_id, limit=THREAD_SIZE)
@@ -138,19 +143,17 @@ async def thread_context(member: Member, request: Request, chat_id: int) -> dict
 
 async def mark_read(request: Request, member: Member, chat_id: int) -> None:
     """In the page's session, committed by the request boundary (on PostgreSQL a GET's
-    session autocommits: the one UPDATE, its live event at the commit)."""
-    await ChatService(member.session, member.workspace.id).mark_read(chat_id)
+    session autocommits: the one UPDATE, its live event at the commit). When something was
+    unread and the workspace sends read receipts, Meta is told (once, not on every refetch)."""
+    cleared = await ChatService(member.session, member.workspace.id).mark_read(chat_id)
+    if cleared and member.workspace.send_read_receipts:
+        await checkpoint(member.session)  # no transaction (no lock) held while Meta answers
+        providers = request.app.state.providers
+        await send_read_receipt(member.session, member.workspace.id, chat_id, providers)
 
 
 async def composer_context(member: Member, c: Conversation, window: Any) -> dict[str, Any]:
-    canned = (
-        await member.session.execute(
-            CannedReply.__table__.select()
-            .where(CannedReply.workspace_id == member.workspace.id)
-            .order_by(CannedReply.shortcut)
-            .limit(200)
-        )
-    ).all()
+    canned = await CannedReplyService(member.session, member.workspace.id).all()
     templates = await template_choices(member.session, member.workspace.id, c.contact)
     return {"canned": canned, "templates": templates}
 

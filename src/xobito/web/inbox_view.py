@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.chat.schemas import care_window_ends
-from xobito.chat.service import Conversation
+from xobito.chat.service import Conversation, replied_to
 from xobito.contact.service import ContactService
 from xobito.kit.time import utcnow
 from xobito.models import Contact, Template
@@ -166,3 +166,4 @@ def linkify(text: str | None) -> Markup:
 
 
 templates.filters["linkify"] = linkify
+templates.globals["replied_to"] = replied_to

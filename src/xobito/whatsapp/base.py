@@ -66,3 +66,12 @@ class ConnectionInspector(Protocol):
     async def subscribed_apps(self, conn: ConnectionInfo) -> list[dict[str, Any]]:
         """``GET /{WABA-ID}/subscribed_apps``: ``{"id", "name"}`` of each subscribed app."""
         ...
+
+
+@runtime_checkable
+class ReadReceipts(Protocol):
+    """Marks a customer's message read at Meta; ``cloud`` and ``sandbox`` implement it."""
+
+    async def mark_read(self, conn: ConnectionInfo, wamid: str) -> None:
+        """``POST /{phone-number-id}/messages`` ``{"status": "read", "message_id": ...}``."""
+        ...

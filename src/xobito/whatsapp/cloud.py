@@ -217,6 +217,12 @@ class CloudProvider:
             )
         return str(media_id)
 
+    async def mark_read(self, conn: ConnectionInfo, wamid: str) -> None:
+        """Tell Meta a customer's message (and those before it) was read: the blue ticks."""
+        url = f"{self.base_url}/{conn.phone_number_id}/messages"
+        body = {"messaging_product": "whatsapp", "status": "read", "message_id": wamid}
+        await self._with_retries(lambda: self._request("POST", url, conn, json=body))
+
     # ---- inbound media (MediaSource) -------------------------------------------------------
 
     async def media_info(self, conn: ConnectionInfo, media_id: str) -> MediaInfo:

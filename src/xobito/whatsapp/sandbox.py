@@ -106,6 +106,9 @@ class SandboxProvider:
     ) -> str:
         return str(10**15 + secrets.randbelow(10**15))
 
+    async def mark_read(self, conn: ConnectionInfo, wamid: str) -> None:
+        return None  # nobody is on the other end
+
     async def media_info(self, conn: ConnectionInfo, media_id: str) -> MediaInfo:
         _, mime, data = _sample(media_id)
         return MediaInfo(MEDIA_URL + media_id, mime, len(data))

@@ -192,4 +192,97 @@
     var holder = el.closest("a.media-link") || el;
     holder.replaceWith(link);
   }, true);
+  // Inbox composer: "Reply" on a customer's message quotes it in the next text sent.
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (!(target instanceof Element)) return;
+    var reply = target.closest("[data-reply-to]");
+    var cancel = target.closest("[data-reply-cancel]");
+    var form = document.querySelector("form[data-composer]");
+    if (!form || !(reply || cancel)) return;
+    var field = form.querySelector("[data-reply-field]");
+    var shown = form.querySelector("[data-replying]");
+    var text = form.querySelector("[data-replying-text]");
+    if (reply) {
+      field.value = reply.getAttribute("data-reply-to");
+      text.textContent = "Replying to: " + reply.getAttribute("data-reply-text");
+      shown.hidden = false;
+    } else {
+      field.value = "";
+      shown.hidden = true;
+    }
+    form.querySelector("textarea[name=message_body]").focus();
+  });
+
+  // Saved replies: typing "/" (then part of a shortcut) in the composer lists the matching
+  // replies; a click, or Enter on the highlighted one, puts its text in place of "/word".
+  var SLASH = /(^|\s)\/([a-z0-9_-]*)$/i;
+  function cannedState(box) {
+    var list = box.form && box.form.querySelector("[data-canned-list]");
+    if (!list) return null;
+    var match = SLASH.exec(box.value.slice(0, box.selectionStart));
+    return { list: list, match: match };
+  }
+  function cannedOptions(list) {
+    return Array.prototype.filter.call(list.querySelectorAll("[data-canned-body]"), function (b) {
+      return !b.closest("li").hidden;
+    });
+  }
+  function cannedShow(box) {
+    var state = cannedState(box);
+    if (!state) return;
+    var shown = 0;
+    if (state.match) {
+      var word = state.match[2].toLowerCase();
+      state.list.querySelectorAll("[data-canned-body]").forEach(function (b) {
+        var hit = b.getAttribute("data-canned-shortcut").indexOf(word) === 0;
+        b.closest("li").hidden = !hit;
+        b.removeAttribute("aria-current");
+        if (hit) shown += 1;
+      });
+    }
+    state.list.hidden = !state.match || shown === 0;
+    var first = cannedOptions(state.list)[0];
+    if (!state.list.hidden && first) first.setAttribute("aria-current", "true");
+  }
+  function cannedInsert(box, button) {
+    var state = cannedState(box);
+    var end = box.selectionStart;
+    var start = state && state.match ? end - state.match[0].length + state.match[1].length : end;
+    var body = button.getAttribute("data-canned-body");
+    box.value = box.value.slice(0, start) + body + box.value.slice(end);
+    box.selectionStart = box.selectionEnd = start + body.length;
+    if (state) state.list.hidden = true;
+    box.focus();
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target instanceof HTMLTextAreaElement && event.target.hasAttribute("data-canned-input")) {
+      cannedShow(event.target);
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    var box = event.target;
+    if (!(box instanceof HTMLTextAreaElement) || !box.hasAttribute("data-canned-input")) return;
+    var state = cannedState(box);
+    if (!state || state.list.hidden) return;
+    var options = cannedOptions(state.list);
+    var at = options.findIndex(function (b) { return b.hasAttribute("aria-current"); });
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      var next = (at + (event.key === "ArrowDown" ? 1 : options.length - 1)) % options.length;
+      options.forEach(function (b, i) { b.toggleAttribute("aria-current", i === next); });
+    } else if (event.key === "Enter" && at >= 0) {
+      event.preventDefault();
+      cannedInsert(box, options[at]);
+    } else if (event.key === "Escape") {
+      state.list.hidden = true;
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    var button = target instanceof Element ? target.closest("[data-canned-body]") : null;
+    if (!button) return;
+    var box = button.form ? button.form.querySelector("[data-canned-input]") : null;
+    if (box) cannedInsert(box, button);
+  });
 })();
