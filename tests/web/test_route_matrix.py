@@ -29,11 +29,13 @@ from tests.web.conftest import MakeClient, Team, WebClient
 from tests.web.routes import web_routes
 from xobito.account.invitations import InvitationService
 from xobito.account.schemas import rank
+from xobito.campaign.service import CampaignService
 from xobito.chat.canned import CannedReplyService
 from xobito.contact.uploads import ImportService
 from xobito.models import (
     ActivityEntry,
     ApiToken,
+    Campaign,
     Contact,
     ContactImport,
     Group,
@@ -172,6 +174,21 @@ async def invitation(w: World, t: Tenant) -> Params:
         return {"invitation_id": invite.id}
 
 
+async def campaign(w: World, t: Tenant) -> Params:
+    """A campaign scheduled far ahead (its template made for it), to every contact."""
+    n = w.next()
+    async with w.app.state.sessionmaker() as s:
+        s.add(Template(workspace_id=t.workspace.id, **from_meta(make_template(f"camp_{n}"))))
+        await s.flush()
+        made = await CampaignService(s, t.info).create({
+            "name": f"Campaign {n}", "template_name": f"camp_{n}", "template_language": "en_US",
+            "variables": {"field_1": "Jane", "field_2": "#1"}, "audience": {"all": True},
+            "scheduled_at": "2099-01-01T00:00:00Z",
+        })
+        await s.commit()
+        return {"campaign_id": made.id}
+
+
 async def contact_import(w: World, t: Tenant) -> Params:
     async with w.app.state.sessionmaker() as s:
         file = io.BytesIO(b"firstname,phone\nAnn,+14155550101\n")
@@ -227,6 +244,17 @@ EXPECT: dict[str, Expect] = {
     "web.templates": Expect("agent"),
     "web.templates.sync": Expect("admin"),
     "web.templates.show": Expect("agent", template),
+    # campaigns
+    "web.campaigns": Expect("agent"),
+    "web.campaigns.new": Expect("admin"),
+    "web.campaigns.preview": Expect("admin"),
+    "web.campaigns.create": Expect("admin"),
+    "web.campaigns.show": Expect("agent", campaign),
+    "web.campaigns.report": Expect("admin", campaign),
+    **{
+        f"web.campaigns.{action}": Expect("admin", campaign)
+        for action in ("start", "pause", "resume", "cancel", "retry_failed")
+    },
     # settings
     "web.tokens": Expect("admin"),
     "web.tokens.create": Expect("admin"),
@@ -312,7 +340,7 @@ async def counts(session: AsyncSession) -> dict[str, int]:
     out = {}
     for model in (
         Contact, Status, Source, Group, Template, ContactImport, Job, ActivityEntry, User,
-        UserSession, ApiToken, WebhookEndpoint, Message,
+        UserSession, ApiToken, WebhookEndpoint, Message, Campaign,
     ):  # fmt: skip
         out[model.__name__] = int(
             await session.scalar(select(func.count()).select_from(model)) or 0

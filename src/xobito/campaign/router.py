@@ -3,8 +3,6 @@ sending numbers and the opt-out keywords (beyond Xobito's v1)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -13,6 +11,7 @@ from starlette.responses import Response
 
 from xobito.api.routing import DatabaseRoute
 from xobito.auth.dependencies import Ability, ApiContext
+from xobito.campaign.report import report_csv
 from xobito.campaign.repository import CampaignRepository
 from xobito.campaign.schemas import (
     CAMPAIGN,
@@ -35,15 +34,10 @@ from xobito.kit.openapi import Responses, api_responses, paginated, route_doc
 from xobito.kit.pagination import page_path, paginate
 from xobito.kit.params import Page, PerPage, RecordId
 from xobito.kit.responses import success
-from xobito.kit.time import iso
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"], route_class=DatabaseRoute)
 MAX_UPLOAD = 25 * 1024 * 1024
 NumberId = Annotated[str, Path(max_length=64, pattern=r"^[0-9]{1,64}$")]
-REPORT_COLUMNS = (
-    "recipient_id", "contact_id", "phone", "state", "message_id", "error_code",
-    "error_message", "sent_at", "delivered_at", "read_at", "failed_at", "replied_at",
-)
 
 
 def service(request: Request, ctx: ApiContext) -> CampaignService:
@@ -284,26 +278,9 @@ async def report(
     request: Request, campaign_id: RecordId, ctx: ApiContext = Ability("campaigns.read")
 ) -> Response:
     campaign = await service(request, ctx).get(campaign_id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(REPORT_COLUMNS)
-    repo = CampaignRepository(ctx.session, ctx.workspace.id)
-    async for batch in repo.all_recipients(campaign.id):
-        for r in batch:
-            writer.writerow(
-                [r.id, r.contact_id or "", _safe(r.phone), r.state, r.wamid or "",
-                 r.error_code or "", _safe(r.error_message or ""), iso(r.sent_at) or "",
-                 iso(r.delivered_at) or "", iso(r.read_at) or "", iso(r.failed_at) or "",
-                 iso(r.replied_at) or ""]
-            )
     filename = f"campaign-{campaign.id}-report.csv"
     return Response(
-        out.getvalue().encode(),
+        await report_csv(ctx.session, ctx.workspace.id, campaign.id),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-def _safe(value: str) -> str:
-    """No spreadsheet formulas from stored text (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") and not value[1:2].isdigit() else value

@@ -17,6 +17,16 @@ class TemplateRepository(ScopedRepository[Template]):
         template: Template | None = (await self.session.execute(stmt)).scalar_one_or_none()
         return template
 
+    async def approved(self, limit: int = 1000) -> list[Template]:
+        """Approved templates by name and language (what a campaign may send)."""
+        stmt = (
+            self.select()
+            .where(Template.status == "APPROVED")
+            .order_by(Template.template_name, Template.language)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars().all())
+
 
 async def set_status_by_meta_id(
     session: AsyncSession, workspace_ids: list[int], template_id: str, status: str

@@ -14,6 +14,8 @@ from fastapi import Depends, FastAPI
 from xobito.web import (
     account,
     auth,
+    campaign_wizard,
+    campaigns,
     contact_import,
     contacts,
     csrf,
@@ -49,6 +51,8 @@ def create_web_app(parent: FastAPI) -> FastAPI:
         contacts.router,
         *labels.routers,
         message_templates.router,
+        campaign_wizard.router,  # before campaigns: /campaigns/new is not /campaigns/{id}
+        campaigns.router,
         *settings.routers,
         auth.router,
         account.router,

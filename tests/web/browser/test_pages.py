@@ -30,10 +30,11 @@ from tests.web.browser.conftest import (
 )
 from tests.web.conftest import Team
 from tests.web.routes import web_routes
+from xobito.campaign.service import CampaignService
 from xobito.contact.uploads import ImportService
 from xobito.models import Template
 from xobito.template.schemas import from_meta
-from xobito.testing.meta_templates import sample_templates
+from xobito.testing.meta_templates import make_template, sample_templates
 
 DOCS = ROOT / "docs" / "screenshots"
 SHOTS = ARTIFACTS / "screenshots"
@@ -104,6 +105,17 @@ async def demo_workspace(factory: Factory, tenant: Tenant, app: FastAPI) -> dict
             None,
         )
         ids["import"] = imp.id
+        s.add(Template(workspace_id=tenant.workspace.id,
+                       **from_meta(make_template("spring_sale", body="Hi {{1}}, {{2}} off."))))
+        await s.flush()
+        campaign = await CampaignService(s, tenant.info).create({
+            "name": "Spring sale", "template_name": "spring_sale", "template_language": "en_US",
+            "variables": {"field_1": {"type": "contact", "field": "firstname", "fallback": "there"},
+                          "field_2": "20%"},
+            "audience": {"all": True}, "scheduled_at": "2099-03-01T09:00",
+            "timezone": "Europe/Madrid",
+        })
+        ids["campaign"] = campaign.id
         ids["status"] = statuses["Qualified"]
         await s.commit()
     return ids
@@ -164,6 +176,7 @@ async def test_main_pages_have_no_serious_accessibility_problems_and_fit_a_phone
         f"/acme/statuses/{ids['status']}",
         f"/acme/templates/{ids['order_update']}",
         f"/acme/contacts/import/{ids['import']}",
+        f"/acme/campaigns/{ids['campaign']}",
         "/account",
     ]
     desk = await people.new(bypass_csp=True)

@@ -1,0 +1,59 @@
+"""What a campaign would reach, before it is created: its audience counted with the
+exclusions the start will make (the same rules: ``starting``'s recipient rows, built and
+thrown away), and a sample recipient with the values their message would carry."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xobito.campaign.schemas import EXCLUSION_REASONS
+from xobito.campaign.starting import _audience_contacts, _recipient
+from xobito.kit.time import utcnow
+from xobito.models import Campaign, Template
+
+
+@dataclass
+class Estimate:
+    total: int = 0  # audience contacts (duplicates counted once)
+    exclusions: dict[str, int] = field(default_factory=dict)
+    sample: dict[str, Any] | None = None  # the first contact who would be sent to
+    sample_values: dict[str, str] | None = None
+
+    @property
+    def excluded(self) -> int:
+        return sum(self.exclusions.values())
+
+    @property
+    def sendable(self) -> int:
+        return self.total - self.excluded
+
+
+async def estimate(
+    session: AsyncSession,
+    workspace_id: int,
+    template: Template,
+    audience: dict[str, Any],
+    specs: dict[str, Any],
+) -> Estimate:
+    """The audience as a campaign start would see it now (read only)."""
+    probe = Campaign(
+        id=0, workspace_id=workspace_id, audience=audience, variables=specs, csv_rows=None
+    )
+    counted: Counter[str] = Counter()
+    seen: set[int] = set()
+    out = Estimate()
+    now = utcnow()
+    async for batch in _audience_contacts(session, probe):
+        for contact, values in batch:
+            row = _recipient(probe, template, contact, values, now, counted, seen)
+            if row is None:
+                continue
+            out.total += 1
+            if row["state"] == "pending" and out.sample is None:
+                out.sample, out.sample_values = contact, row["values"]
+    out.exclusions = {k: counted.get(k, 0) for k in EXCLUSION_REASONS if k != "duplicate"}
+    return out
