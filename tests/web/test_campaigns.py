@@ -204,7 +204,7 @@ async def test_a_scheduled_campaign_keeps_its_time_zone(
         assert campaign.scheduled_at.isoformat().startswith("2099-06-01T00:30")
         assert campaign.variables["field_2"] == {"type": "constant", "value": "SPRING"}
     page = soup(await admin.get(f"{LIST}/{campaign_id}"))
-    assert "Starts 2099-06-01 00:30 UTC (Asia/Tokyo)" in main_text(page)
+    assert "Scheduled for 2099-06-01 00:30 UTC (Asia/Tokyo)" in main_text(page)
     assert "No recipients yet" in main_text(page)
 
 
