@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from tests.factories import Factory, Tenant
 from tests.web.conftest import Team, WebClient, field, field_errors, main_text, soup, texts
+from xobito.campaign import estimate
 from xobito.campaign.engine import CampaignEngine
 from xobito.campaign.pacing import MemoryPacer
 from xobito.config import Settings
@@ -152,6 +153,26 @@ async def test_the_wizard_offers_approved_templates_and_previews_a_sample_recipi
     assert "A variable is empty and has no fallback: 1" in text
 
 
+async def test_the_wizard_summary_of_a_large_audience_counts_its_first_contacts_only(
+    signed_in: SignedIn, team: Team, factory: Factory, promo: Template,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each form change recounts the summary: a large audience is counted up to a bound
+    (here 2 instead of 5,000), and the page says the figures are lower bounds."""
+    monkeypatch.setattr(estimate, "MAX_COUNTED", 2)
+    for name in ("Ann", "Bea", "Cy"):
+        await factory.contact(team.a, firstname=name, company="Acme")
+    admin = await signed_in("admin")
+    r = await admin.post(PREVIEW, form(promo), htmx=True, headers={"HX-Target": "campaign-summary"})
+    text = soup(r).get_text(" ", strip=True)
+    assert "At least 2 recipients will be sent the message" in text
+    assert "Only the first 2 contacts were counted here" in text
+    monkeypatch.setattr(estimate, "MAX_COUNTED", 3)  # all of them: no "at least"
+    r = await admin.post(PREVIEW, form(promo), htmx=True, headers={"HX-Target": "campaign-summary"})
+    text = soup(r).get_text(" ", strip=True)
+    assert "3 recipients will be sent the message" in text and "At least" not in text
+
+
 async def test_the_wizard_shows_the_services_messages_and_keeps_every_value(
     signed_in: SignedIn, team: Team, factory: Factory, promo: Template
 ) -> None:
@@ -206,6 +227,7 @@ async def test_a_scheduled_campaign_keeps_its_time_zone(
     page = soup(await admin.get(f"{LIST}/{campaign_id}"))
     assert "Scheduled for 2099-06-01 00:30 UTC (Asia/Tokyo)" in main_text(page)
     assert "No recipients yet" in main_text(page)
+    assert page.select_one("[data-progress]").get_text() == "0 %"  # not "100 %" of nothing
 
 
 async def test_the_campaign_page_shows_progress_failures_recipients_and_the_report(

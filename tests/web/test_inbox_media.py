@@ -25,7 +25,7 @@ from xobito.models import Message
 from xobito.testing.fake_graph import FakeGraphServer
 from xobito.whatsapp.base import ConnectionInfo
 from xobito.whatsapp.cloud import CloudProvider
-from xobito.whatsapp.media import MediaTooLarge
+from xobito.whatsapp.media import MediaTooLarge, may_receive_token
 from xobito.whatsapp.sandbox import SAMPLES, new_wamid
 from xobito.whatsapp.webhooks import inbound_payload
 
@@ -157,8 +157,11 @@ async def test_larger_than_the_limit_is_not_downloaded(
             await provider.download_media(messaging_info(body), info.url, len(PNG) - 1)
         assert await provider.download_media(messaging_info(body), info.url, len(PNG)) == PNG
         # The token goes to Meta's media hosts and the Graph host only.
-        with pytest.raises(Exception, match="Refusing to send the token"):
+        with pytest.raises(Exception, match="not one of Meta's hosts"):
             await provider.download_media(messaging_info(body), "https://evil.example/x", 10**6)
+        # Nor to the Graph host over plain http when the Graph is https.
+        assert not may_receive_token("http://graph.facebook.com/x", "https://graph.facebook.com/v23.0")
+        assert may_receive_token("https://graph.facebook.com/x", "https://graph.facebook.com/v23.0")
     finally:
         await provider.close()
 

@@ -78,8 +78,10 @@ async def test_read_receipts_off_by_default_then_on_once_per_unread(
     # Meta refusing the receipt never breaks the page.
     await writes(app, body, "Hello again")
     cloud.fail_next(code=100, endpoint="messages")  # not retried: a 400
+    before = len(cloud.requests_to("messages"))
     r = await agent.get(f"/app/acme/inbox/{chat_id}")
     assert r.status_code == 200 and "Hello again" in r.text
+    assert len(cloud.requests_to("messages")) == before + 1  # it was asked, and refused
     assert len(cloud.read_receipts) == 1 and first not in [w for _, w in cloud.read_receipts]
 
     r = await admin.post("/app/acme/settings/inbox", {"send_read_receipts": "0"})

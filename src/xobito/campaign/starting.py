@@ -11,7 +11,7 @@ is tried again; a template that is no longer approved fails the campaign with th
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Any
 
@@ -83,7 +83,7 @@ def _contact_columns(specs: dict[str, Any]) -> list[Any]:
 
 async def _audience_contacts(
     session: AsyncSession, campaign: Campaign
-) -> AsyncIterator[list[tuple[dict[str, Any], dict[str, Any] | None]]]:
+) -> AsyncGenerator[list[tuple[dict[str, Any], dict[str, Any] | None]], None]:
     """Batches of (contact fields, CSV row values) of the campaign's audience."""
     columns = _contact_columns(campaign.variables)
     if campaign.csv_rows is None:

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.activity.recorder import note
@@ -17,6 +18,7 @@ from xobito.models import CannedReply
 SHORTCUT = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 SHORTCUT_MAX = 64
 BODY_MAX = 4096
+SHORTCUT_TAKEN = "The shortcut has already been taken."
 LIMIT = 200  # per workspace: the composer's picker lists them all
 
 
@@ -65,7 +67,7 @@ class CannedReplyService:
                 )
             )
             if clash is not None and (current is None or clash != current.id):
-                errors["shortcut"] = ["The shortcut has already been taken."]
+                errors["shortcut"] = [SHORTCUT_TAKEN]
         if not body:
             errors["body"] = ["The text field is required."]
         elif len(body) > BODY_MAX:
@@ -80,11 +82,17 @@ class CannedReplyService:
             raise ValidationFailed(errors)
         return shortcut, body
 
+    async def _flush(self) -> None:
+        try:
+            await self.session.flush()
+        except IntegrityError:  # a concurrent save took the shortcut after the check
+            raise ValidationFailed({"shortcut": [SHORTCUT_TAKEN]}) from None
+
     async def create(self, data: Mapping[str, Any]) -> CannedReply:
         shortcut, body = await self._check(data, None)
         reply = CannedReply(workspace_id=self.workspace_id, shortcut=shortcut, body=body)
         self.session.add(reply)
-        await self.session.flush()
+        await self._flush()
         note(self.workspace_id, "canned_reply.created", f"Added the saved reply /{shortcut}",
              "canned_reply", reply.id)  # fmt: skip
         return reply
@@ -92,7 +100,7 @@ class CannedReplyService:
     async def update(self, reply_id: int, data: Mapping[str, Any]) -> CannedReply:
         reply = await self.get(reply_id)
         reply.shortcut, reply.body = await self._check(data, reply)
-        await self.session.flush()
+        await self._flush()
         text = f"Changed the saved reply /{reply.shortcut}"
         note(self.workspace_id, "canned_reply.updated", text, "canned_reply", reply.id)
         return reply

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.connection.service import ConnectionService
+from xobito.kit.db import checkpoint
 from xobito.models import Message
 from xobito.whatsapp.base import ReadReceipts, WhatsAppProvider
 from xobito.whatsapp.errors import WhatsAppError
@@ -42,6 +43,7 @@ async def send_read_receipt(
     provider = providers.get(link.provider) if link is not None else None
     if link is None or not isinstance(provider, ReadReceipts):
         return None
+    await checkpoint(session)  # no connection (on SQLite: the only one) held while Meta answers
     try:
         await provider.mark_read(link.info, newest.wamid)
     except WhatsAppError as exc:

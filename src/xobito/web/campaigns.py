@@ -80,9 +80,12 @@ def progress(record: Mapping[str, Any]) -> dict[str, int]:
     counts = record["counts"]
     to_send = counts["total"] - counts["excluded"]
     done = max(0, to_send - counts["pending"])
-    percent = 100 if to_send == 0 else min(100, done * 100 // to_send)
     if record["state"] == "completed":
         percent = 100
+    elif to_send == 0:  # no recipients yet (draft, scheduled) or none left (cancelled early)
+        percent = 0
+    else:
+        percent = min(100, done * 100 // to_send)
     return {"to_send": to_send, "done": done, "percent": percent}
 
 
@@ -134,7 +137,11 @@ async def _page_context(
         "after": after,
         "recipient_state": chosen,
         "recipient_states": RECIPIENT_STATES,
-        "actions": [a for a in ACTIONS if record["state"] in a[3]],
+        "actions": [
+            a for a in ACTIONS
+            if record["state"] in a[3]
+            and (a[0] != "retry-failed" or record["counts"]["failed"] > 0)  # nothing to retry
+        ],
         "badges": STATE_BADGES,
         "recipient_badges": RECIPIENT_BADGES,
         "exclusion_labels": EXCLUSION_LABELS,

@@ -147,7 +147,7 @@ async def mark_read(request: Request, member: Member, chat_id: int) -> None:
     unread and the workspace sends read receipts, Meta is told (once, not on every refetch)."""
     cleared = await ChatService(member.session, member.workspace.id).mark_read(chat_id)
     if cleared and member.workspace.send_read_receipts:
-        await checkpoint(member.session)  # no transaction (no lock) held while Meta answers
+        await checkpoint(member.session)  # the UPDATE commits before Meta is asked
         providers = request.app.state.providers
         await send_read_receipt(member.session, member.workspace.id, chat_id, providers)
 

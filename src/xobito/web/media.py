@@ -12,7 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from xobito.api.routing import DatabaseRoute
-from xobito.connection.service import ConnectionService
+from xobito.connection.service import NOT_CONNECTED, ConnectionService
+from xobito.kit.db import checkpoint
 from xobito.kit.errors import NotFound
 from xobito.kit.params import RecordId
 from xobito.message.repository import MessageRepository
@@ -51,10 +52,14 @@ async def media(request: Request, message_id: RecordId, member: Member = Role("a
     if message is None or not isinstance(found, dict) or not found.get("id"):
         raise NotFound("Media not found")
     link = await ConnectionService(member.session).link(member.workspace.id)
-    provider = request.app.state.providers.get(link.provider) if link else None
-    if link is None or not isinstance(provider, MediaSource):
+    if link is None:
+        return error_page(request, 409, NOT_CONNECTED)
+    provider = request.app.state.providers.get(link.provider)
+    if not isinstance(provider, MediaSource):
         return error_page(request, 502, "This workspace's WhatsApp connection cannot fetch media.")
     limit: int = request.app.state.settings.inbox_media_max_bytes
+    # Nothing more is read: no connection (on SQLite: the only one) held while Meta answers.
+    await checkpoint(member.session)
     too_large = (
         f"The file is larger than this inbox's limit of {size_in_words(limit)} "
         "(XOBITO_INBOX_MEDIA_MAX_BYTES), so it was not downloaded."

@@ -10,10 +10,13 @@ from typing import Any, TypeVar
 
 import aiohttp
 import orjson
+import structlog
 
 from xobito.whatsapp.base import ConnectionInfo, SendResult
 from xobito.whatsapp.errors import WhatsAppError
 from xobito.whatsapp.media import MediaInfo, MediaTooLarge, may_receive_token, parse_media_info
+
+log = structlog.get_logger("xobito.whatsapp")
 
 DEFAULT_BASE_URL = "https://graph.facebook.com/v23.0"
 T = TypeVar("T")
@@ -232,7 +235,9 @@ class CloudProvider:
     async def download_media(self, conn: ConnectionInfo, url: str, max_bytes: int) -> bytes:
         """The bytes at Meta's media URL, read no further than ``max_bytes``."""
         if not may_receive_token(url, self.base_url):
-            raise WhatsAppError(f"Refusing to send the token to {url[:100]}", retryable=False)
+            # The URL is Meta's answer: logged, never shown (the page must not hold it).
+            log.warning("media_url_refused", url=url[:200])
+            raise WhatsAppError("Meta's media address is not one of Meta's hosts.", retryable=False)
         headers = {**self._auth(conn), "Accept": "*/*"}
         try:
             async with self._get_session().get(url, headers=headers) as resp:

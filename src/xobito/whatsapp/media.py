@@ -57,6 +57,6 @@ def may_receive_token(url: str, base_url: str) -> bool:
     """Whether the media URL's host may be sent the connection's token."""
     target, base = urlsplit(url), urlsplit(base_url)
     host = (target.hostname or "").lower()
-    if target.scheme in ("http", "https") and target.netloc == base.netloc:
+    if target.scheme == base.scheme and target.netloc == base.netloc:  # never https -> http
         return True
     return target.scheme == "https" and any(host.endswith(h) for h in META_MEDIA_HOSTS)
