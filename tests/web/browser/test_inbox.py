@@ -1,6 +1,6 @@
 """The team inbox in a real browser, two agents in two browser contexts against a real server:
-a customer's message appears live in both lists, a reply's ticks move to read, the closed care
-window sends a template instead, a failed send
+a customer's message appears live in both lists, a reply's ticks move to read, an assignment
+shows up live for the other agent, the closed care window sends a template instead, a failed send
 shows Meta's reason and its timeline. Background work (the inbound queue, the sandbox's
 statuses) is run by the test's own worker on the same database (``drain``); the server's
 stream picks the events up from the database like any other process's."""
@@ -96,6 +96,36 @@ async def test_a_customer_message_appears_live_for_both_agents_and_the_reply_get
     item = two.get_by_role("link", name="Ann Able")
     await expect(item).to_contain_text("You: Yes, it arrives tomorrow.")
     await expect(item).not_to_contain_text("unread")
+
+
+async def test_assigning_to_another_agent_shows_up_live_for_them(
+    people: Contexts,
+    team: Team,
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+) -> None:
+    customer = Customer(app, client, admin_headers)
+    await customer.writes("acme", ANN, "Can someone call me?", "Ann Able")
+    one, two = await agents(people, team.agent.email, team.admin.email)
+    await two.get_by_role("link", name="Mine").click()
+    await expect(two.get_by_text("No conversations here yet.")).to_be_visible()
+
+    await one.get_by_role("link", name="Ann Able").click()
+    await one.get_by_label("Assignee").select_option(label="Adam Admin")
+    await one.get_by_role("button", name="Assign", exact=True).click()
+    await expect(one.locator("#thread-header")).to_contain_text("Assigned to Adam Admin")
+
+    item = two.get_by_role("link", name="Ann Able")  # in Adam's "Mine", without a reload
+    await expect(item).to_be_visible()
+    await expect(item).to_contain_text("Assigned to Adam Admin")
+    await item.click()
+    await expect(two.locator("#thread-header")).to_contain_text("Assigned to Adam Admin")
+    await expect(two.get_by_label("Assignee")).to_have_value(str(team.admin.id))
+    # Adam hands it back; Agnes's open conversation header follows live.
+    await two.get_by_label("Assignee").select_option(label="Unassigned")
+    await two.get_by_role("button", name="Assign", exact=True).click()
+    await expect(one.locator("#thread-header")).to_contain_text("Unassigned")
 
 
 async def test_a_closed_care_window_disables_the_composer_and_a_template_is_sent(
