@@ -87,7 +87,10 @@ async def seed_workspace(url: str) -> str:
 
 
 async def sign_in(base: str) -> str:
-    async with aiohttp.ClientSession() as http:
+    # The CSRF cookie must come back: aiohttp's jar drops cookies of IP hosts (unsafe) and
+    # Secure ones over http (XOBITO_ENV=production) unless told the origin is trusted.
+    jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[base])
+    async with aiohttp.ClientSession(cookie_jar=jar) as http:
         async with http.get(f"{base}/app/login") as r:
             page = await r.text()
         token = re.search(r'<meta name="csrf-token" content="([^"]*)">', page)
@@ -299,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="xobito-inbox-live-"))
     with seed.database("postgres", work) as db, fake_graph(0, work) as graph:
         token = asyncio.run(seed_workspace(db.url))
-        env = env_for(db, graph.url)
+        env = env_for(db, graph.base_url)
         ports = [runner.free_port(), runner.free_port()]
         py = sys.executable
         serve = [
