@@ -245,13 +245,14 @@ async def throughput(
     return out
 
 
-async def wamid_ids(url: str) -> dict[str, int]:
+async def wamid_ids(url: str) -> dict[str, tuple[int, float]]:
+    """Each inbound wamid's message id and when the worker stored it (its ``created_at``)."""
     conn = await asyncpg.connect(url.replace("+asyncpg", ""))
     try:
         rows = await conn.fetch(
-            "SELECT id, wamid FROM messages WHERE wamid LIKE 'wamid.BENCHLIVE%'"
+            "SELECT id, wamid, created_at FROM messages WHERE wamid LIKE 'wamid.BENCHLIVE%'"
         )
-        return {r["wamid"]: r["id"] for r in rows}
+        return {r["wamid"]: (r["id"], r["created_at"].timestamp()) for r in rows}
     finally:
         await conn.close()
 
@@ -378,7 +379,8 @@ def main(argv: list[str] | None = None) -> int:
             for p in procs:
                 p.join(60)
             ids = asyncio.run(wamid_ids(db.url))
-            by_id = {ids[w]: t for w, t in accepted.items() if w in ids}
+            by_id = {ids[w][0]: t for w, t in accepted.items() if w in ids}
+            stored_after = sorted(ids[w][1] - t for w, t in accepted.items() if w in ids)
             latencies: list[float] = []
             lost = 0
             twice = 0
@@ -396,6 +398,11 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"inbound accepted: {total} in {post_elapsed:.1f} s"
                 f" ({total / post_elapsed:.0f}/s); stored: {len(ids)}"
+            )
+            print(
+                f"webhook accepted -> message stored by the worker: p50"
+                f" {pct(stored_after, 0.5) * 1000:.0f} ms"
+                f"   p99 {pct(stored_after, 0.99) * 1000:.0f} ms"
             )
             print(
                 f"webhook accepted -> event at client, over {len(latencies)}"

@@ -206,3 +206,37 @@ async def test_senders_known_before_and_new_in_one_batch(meta: Meta, app: FastAP
         assert chat.last_inbound_at == at(1_750_000_000 + last)
         mine = [m for m in await meta.messages(line.workspace_id) if m.chat_id == chat.id]
         assert [m.text for m in mine if m.direction == "inbound"] == [f"m{last - 2}", f"m{last}"]
+
+
+async def test_new_senders_of_a_batch_are_created_once_and_announced_before_their_messages(
+    meta: Meta, app: FastAPI
+) -> None:
+    """Senders not found are created together for the batch; each one's contacts.created
+    still comes once, right before its first message.received, as one at a time would."""
+    line = await meta.line()
+    await subscribe(meta, line)
+    senders = [f"1650555{n:04d}" for n in range(1200, 1205)]
+    order = senders + senders[::-1]  # two messages each, the second ones in reverse
+    for i, sender in enumerate(order):
+        payload = text(line, f"m{i}", f"wamid.NEW-{i}", 1_750_000_000 + i, sender=sender)
+        await meta.deliver(payload, line.app_secret)
+    assert await app.state.worker.run_once() == len(order)
+
+    contacts = await meta.contacts(line.workspace_id)
+    assert sorted(c.phone for c in contacts) == sorted("+" + s for s in senders)
+    assert {(c.type, c.firstname) for c in contacts} == {("guest", "Sheena Nelson")}
+    messages = await meta.messages(line.workspace_id)
+    by_wamid = {m.wamid: m for m in messages}
+    for contact in contacts:
+        chat = await meta.chat(contact.id)
+        mine = [m.text for m in messages if m.chat_id == chat.id]
+        first = order.index(contact.phone[1:])
+        assert mine == [f"m{first}", f"m{len(order) - 1 - first}"]
+        assert chat.unread_count == 2
+        assert by_wamid[f"wamid.NEW-{first}"].contact_id == contact.id
+    written = [(e, w) for e, w, _ in await events(meta, line.workspace_id)]
+    expected: list[tuple[str, str | None]] = []
+    for i in range(len(senders)):
+        expected += [("created", None), ("message.received", f"wamid.NEW-{i}")]
+    expected += [("message.received", f"wamid.NEW-{i}") for i in range(len(senders), len(order))]
+    assert written == expected

@@ -11,7 +11,13 @@ from sqlalchemy import ColumnElement, Row, delete, func, insert, literal, select
 from xobito.contact import listing
 from xobito.contact.audience import Audience, audience_batches
 from xobito.kit.repository import ScopedRepository
-from xobito.kit.sql import copy_rows, dialect_of, next_ids, value_rows
+from xobito.kit.sql import (
+    copy_rows,
+    dialect_of,
+    insert_ignoring_duplicates,
+    next_ids,
+    value_rows,
+)
 from xobito.kit.time import utcnow
 from xobito.models import Contact, ContactGroup
 
@@ -192,6 +198,24 @@ class ContactRepository(ScopedRepository[Contact]):
         stmt = insert(Contact).returning(Contact.id, sort_by_parameter_order=True)
         values = [{**r, "workspace_id": self.workspace_id} for r in rows]
         return list((await self.session.execute(stmt, values)).scalars().all())
+
+    async def insert_new(self, rows: Sequence[dict[str, Any]]) -> dict[str, Contact]:
+        """Contacts whose numbers the workspace has none of, in one statement; a number a
+        concurrent transaction committed first is skipped (the caller looks it up). Returns
+        the inserted ones by phone, loaded."""
+        if not rows:
+            return {}
+        stmt = (
+            insert_ignoring_duplicates(dialect_of(self.session), Contact)
+            .values([{**r, "workspace_id": self.workspace_id} for r in rows])
+            .on_conflict_do_nothing(index_elements=["workspace_id", "phone"])
+            .returning(Contact.id)
+        )
+        ids = list((await self.session.execute(stmt)).scalars().all())
+        if not ids:
+            return {}
+        found = (await self.session.execute(self.select().where(Contact.id.in_(ids)))).scalars()
+        return {c.phone: c for c in found.all()}
 
     async def add_memberships(self, pairs: Sequence[tuple[int, int]]) -> None:
         """``(contact_id, group_id)`` rows for contacts that have none yet."""

@@ -110,9 +110,10 @@ class StatusBatch:
         await self.emit()
         await MessageStates(self.session).save(list(self.moved.values()), utcnow())
         await record_statuses(self.session, self.received)
-        await campaign_hooks.follow_statuses(self.session, [
-            (m.id, m.status, m.error_code, m.error_message) for m in self.moved.values()
-        ])
+        await campaign_hooks.follow_statuses(
+            self.session,
+            [(m.id, m.status, m.error_code, m.error_message) for m in self.moved.values()],
+        )
 
 
 def status_row(message_id: int, status: str, applied: bool, raw: dict[str, Any]) -> dict[str, Any]:
@@ -148,6 +149,8 @@ class Senders:
 
     stored: set[str]  # wamids stored already, or by this batch
     contacts: dict[tuple[int, str], Contact] = field(default_factory=dict)  # (ws, phone)
+    created: set[tuple[int, str]] = field(default_factory=set)  # created by this batch
+    announced: set[tuple[int, str]] = field(default_factory=set)  # their contacts.created
     chats: dict[tuple[int, int], Chat] = field(default_factory=dict)  # (ws, contact id)
     unread: dict[int, tuple[Chat, int]] = field(default_factory=dict)  # chat id -> new messages
 
@@ -224,7 +227,33 @@ class InboundProcessor:
             chats = await ChatRepository(self.session, workspace_id).for_contacts(ids)
             senders.contacts.update(((workspace_id, p), c) for p, c in found.items())
             senders.chats.update(((workspace_id, c), chat) for c, chat in chats.items())
+        await self._create_senders(inbound, senders)
         return senders
+
+    async def _create_senders(self, inbound: list[MessageOp], senders: Senders) -> None:
+        """The senders not found, created as guests with their chats in a few statements
+        for the whole batch (one at a time, a batch of new customers cost several round
+        trips each). Each one's ``contacts.created`` is emitted with its first message
+        (``message``), where one at a time would have; a number committed concurrently
+        meanwhile is looked up again."""
+        missing: dict[int, dict[str, str | None]] = {}
+        for op in inbound:
+            key = (op.workspace_id, op.inbound.phone)
+            if op.inbound.wamid not in senders.stored and key not in senders.contacts:
+                missing.setdefault(op.workspace_id, {}).setdefault(key[1], op.profile_name)
+        for workspace_id, names in missing.items():
+            created = await (await self._resolver(workspace_id)).create_guests(names)
+            late = set(names) - set(created)
+            if late:
+                contacts = ContactRepository(self.session, workspace_id)
+                found = await contacts.by_phones(late)
+                senders.contacts.update(((workspace_id, p), c) for p, c in found.items())
+            senders.contacts.update(((workspace_id, p), c) for p, c in created.items())
+            senders.created.update((workspace_id, p) for p in created)
+            chats = await ChatRepository(self.session, workspace_id).create_for_new(
+                [c.id for c in created.values()]
+            )
+            senders.chats.update(((workspace_id, c), chat) for c, chat in chats.items())
 
     async def message(self, op: MessageOp, senders: Senders) -> Message | None:
         """Store one inbound message (written with the session's next flush)."""
@@ -233,8 +262,13 @@ class InboundProcessor:
             return None  # Meta redelivered it
         phone = m.phone
         contact = senders.contacts.get((workspace_id, phone))
-        created = False
-        if contact is None:  # not there when the batch looked
+        new_contact = (workspace_id, phone) in senders.created
+        created = new_contact and (workspace_id, phone) not in senders.announced
+        if created:
+            senders.announced.add((workspace_id, phone))
+            assert contact is not None
+            await (await self._resolver(workspace_id)).announce(contact)
+        if contact is None:  # not there when the batch looked (nor created then)
             resolver = await self._resolver(workspace_id)
             contact, created = await resolver.for_inbound(phone, profile_name, looked_up=True)
             senders.contacts[(workspace_id, phone)] = contact
@@ -267,7 +301,7 @@ class InboundProcessor:
         self.session.add(message)
         senders.stored.add(m.wamid)
         await emit_received(self.session, message)
-        await campaign_hooks.on_inbound(self.session, contact, message)
+        await campaign_hooks.on_inbound(self.session, contact, message, new_contact=new_contact)
         self._conversation_moved(senders, chat, message, new_conversation)
         return message
 

@@ -12,6 +12,7 @@ from xobito.contact.repository import ContactRepository
 from xobito.contact.schemas import contact_record, group_names
 from xobito.contact.service import PLAN_LIMIT
 from xobito.kit.errors import Forbidden, ValidationFailed
+from xobito.kit.time import utcnow
 from xobito.label.repository import GroupRepository, StatusRepository
 from xobito.message.schemas import ContactIn
 from xobito.models import Contact, Status
@@ -73,6 +74,47 @@ class RecipientResolver:
         given = ContactIn(firstname=profile_name[:255]) if profile_name else None
         return await self._create(phone, given, "guest", enforce_limit=False)
 
+    async def create_guests(self, senders: dict[str, str | None]) -> dict[str, Contact]:
+        """``for_inbound`` for the senders (phone -> profile name) of a batch that were not
+        found, in one statement; returns those created now (a number committed concurrently
+        is left out: the caller looks it up). Their ``contacts.created`` events are the
+        caller's to emit (``announce``), each where its first message is stored."""
+        default = await self._default_status()
+        now = utcnow()
+        rows = []
+        for phone, name in senders.items():
+            given = ContactIn(firstname=name[:255]) if name else None
+            rows.append(
+                {
+                    "firstname": given.firstname if given and given.firstname else phone,
+                    "phone": phone,
+                    "type": "guest",
+                    "status_id": default.id if default else None,
+                    "source_id": None,
+                    "is_enabled": True,
+                    "is_opted_out": False,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        return await self.contacts.insert_new(rows)
+
+    async def announce(self, contact: Contact) -> None:
+        """docs/webhooks.md: a contact created by any path emits ``contacts.created``."""
+        await emit_crud(
+            self.contacts.session,
+            self.workspace.id,
+            "contacts",
+            "created",
+            contact_record(contact, []),
+        )
+
+    async def _default_status(self) -> Status | None:
+        if not self._default_known:  # one look-up per resolver (a request, an inbox batch)
+            self._default = await self.statuses.default()
+            self._default_known = True
+        return self._default
+
     async def _create(
         self, phone: str, given: ContactIn | None, contact_type: str, enforce_limit: bool
     ) -> tuple[Contact, bool]:
@@ -81,10 +123,7 @@ class RecipientResolver:
             raise Forbidden(PLAN_LIMIT)
         if given and given.email and await self.contacts.email_taken(given.email):
             raise ValidationFailed({"contact.email": [EMAIL_TAKEN]})
-        if not self._default_known:  # one look-up per resolver (a request, an inbox batch)
-            self._default = await self.statuses.default()
-            self._default_known = True
-        default = self._default
+        default = await self._default_status()
         contact = Contact(
             firstname=(given.firstname if given and given.firstname else phone),
             lastname=given.lastname if given else None,

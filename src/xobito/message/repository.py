@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.kit.repository import ScopedRepository
+from xobito.kit.time import utcnow
 from xobito.models import Chat, Message
 
 
@@ -135,6 +136,27 @@ class ChatRepository(ScopedRepository[Chat]):
         if chat is not None:
             return chat
         return await self.create(contact_id)
+
+    async def create_for_new(self, contact_ids: Collection[int]) -> dict[int, Chat]:
+        """Chats of contacts created in this transaction (nobody else can have made one), in
+        one statement; returned by contact id, loaded."""
+        if not contact_ids:
+            return {}
+        now = utcnow()
+        rows = [
+            {
+                "workspace_id": self.workspace_id,
+                "contact_id": c,
+                "unread_count": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for c in contact_ids
+        ]
+        stmt = insert(Chat).values(rows).returning(Chat.id)
+        ids = list((await self.session.execute(stmt)).scalars())
+        chats = (await self.session.execute(self.select().where(Chat.id.in_(ids)))).scalars()
+        return {chat.contact_id: chat for chat in chats.all()}
 
     async def create(self, contact_id: int) -> Chat:
         """A new chat for the contact, or the one created concurrently."""
