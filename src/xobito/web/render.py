@@ -75,11 +75,21 @@ def plural(count: int, one: str, many: str | None = None) -> str:
     return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
+def meta_error(code: int | None, text: str | None) -> str:
+    """``Meta error 131026: Message undeliverable``: the code once (a stored reason often
+    starts with it already)."""
+    reason = text or "no reason given"
+    if code is not None and reason.startswith(f"{code}: "):
+        reason = reason[len(f"{code}: ") :]
+    return f"Meta error {code}: {reason}" if code is not None else f"Meta error: {reason}"
+
+
 templates.filters["when"] = when
 templates.filters["pretty_json"] = pretty_json
 templates.filters["phone"] = phone
 templates.globals["static_url"] = static_url
 templates.globals["plural"] = plural
+templates.globals["meta_error"] = meta_error
 
 
 def app_url(path: str = "/") -> str:
