@@ -36,12 +36,24 @@ async def settings_of(session: AsyncSession, workspace_id: int) -> OptOutSetting
     return await session.get(OptOutSetting, workspace_id)
 
 
-async def on_inbound(session: AsyncSession, contact: Contact, message: Message) -> str | None:
-    """Apply a stop or start keyword of an inbound message; returns what changed."""
+async def on_inbound(
+    session: AsyncSession,
+    contact: Contact,
+    message: Message,
+    known: dict[int, OptOutSetting | None] | None = None,
+) -> str | None:
+    """Apply a stop or start keyword of an inbound message; returns what changed.
+    ``known``: the workspaces' settings looked up already (an inbox batch's), filled in."""
     text = message.text
     if not text or len(text) > 64 or message.type not in ("text", "button", "interactive"):
         return None
-    setting = await settings_of(session, contact.workspace_id)
+    ws = contact.workspace_id
+    if known is not None and ws in known:
+        setting = known[ws]
+    else:
+        setting = await settings_of(session, ws)  # no row: a query each time, hence ``known``
+        if known is not None:
+            known[ws] = setting
     if setting is not None and not setting.enabled:
         return None
     stops = setting.stop_keywords if setting is not None else DEFAULT_STOP
@@ -69,7 +81,11 @@ async def on_inbound(session: AsyncSession, contact: Contact, message: Message) 
     contact.updated_at = utcnow()
     await session.flush()
     await emit_crud(
-        session, contact.workspace_id, "contacts", "updated", await _record(session, contact),
+        session,
+        contact.workspace_id,
+        "contacts",
+        "updated",
+        await _record(session, contact),
         original,
     )
     if reply:

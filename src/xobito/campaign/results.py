@@ -37,10 +37,18 @@ async def follow_statuses(
             for message_id, code, text in items:
                 await session.execute(
                     update(CampaignRecipient)
-                    .where(CampaignRecipient.message_id == message_id,
-                           CampaignRecipient.state.in_(BEFORE[status]))
-                    .values(state="failed", failed_at=now, error_code=code, error_message=text,
-                            retryable=False, updated_at=now)
+                    .where(
+                        CampaignRecipient.message_id == message_id,
+                        CampaignRecipient.state.in_(BEFORE[status]),
+                    )
+                    .values(
+                        state="failed",
+                        failed_at=now,
+                        error_code=code,
+                        error_message=text,
+                        retryable=False,
+                        updated_at=now,
+                    )
                 )
             continue
         values: dict[str, object] = {"state": status, AT[status]: now, "updated_at": now}
@@ -48,11 +56,31 @@ async def follow_statuses(
             values["delivered_at"] = func.coalesce(CampaignRecipient.delivered_at, now)
         stmt = (
             update(CampaignRecipient)
-            .where(CampaignRecipient.message_id.in_([i for i, _, _ in items]),
-                   CampaignRecipient.state.in_(BEFORE[status]))
+            .where(
+                CampaignRecipient.message_id.in_([i for i, _, _ in items]),
+                CampaignRecipient.state.in_(BEFORE[status]),
+            )
             .values(**values)
         )
         await session.execute(stmt)
+
+
+async def sent_to(session: AsyncSession, workspace_id: int, contact_ids: Iterable[int]) -> set[int]:
+    """Which of these contacts some campaign has sent to (only their messages can be
+    replies), in one query."""
+    ids = sorted(set(contact_ids))
+    if not ids:
+        return set()
+    stmt = (
+        select(CampaignRecipient.contact_id)
+        .where(
+            CampaignRecipient.workspace_id == workspace_id,
+            CampaignRecipient.contact_id.in_(ids),
+            CampaignRecipient.sent_at.is_not(None),
+        )
+        .distinct()
+    )
+    return {int(c) for c in (await session.execute(stmt)).scalars().all() if c is not None}
 
 
 async def replied(

@@ -11,6 +11,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xobito.campaign import hooks as campaign_hooks
+from xobito.campaign import results as campaign_results
 from xobito.contact.repository import ContactRepository
 from xobito.inbound.ops import BodyReader, ForwardOp, MessageOp, Op, StatusOp, TemplateOp
 from xobito.inbound.parsing import timestamp
@@ -27,7 +28,7 @@ from xobito.message.repository import (
     stored_wamids,
 )
 from xobito.message.statemachine import applies
-from xobito.models import Chat, Contact, Message, MessageStatus, Workspace
+from xobito.models import Chat, Contact, Message, MessageStatus, OptOutSetting, Workspace
 from xobito.template.repository import set_status_by_meta_id
 from xobito.webhook.events import emit_many, emit_message, emit_received, message_body
 from xobito.webhook.forwarding import emit_forwards
@@ -151,6 +152,9 @@ class Senders:
     contacts: dict[tuple[int, str], Contact] = field(default_factory=dict)  # (ws, phone)
     created: set[tuple[int, str]] = field(default_factory=set)  # created by this batch
     announced: set[tuple[int, str]] = field(default_factory=set)  # their contacts.created
+    campaigned: set[int] = field(default_factory=set)  # contact ids a campaign has sent to
+    checked: set[int] = field(default_factory=set)  # contact ids ``campaigned`` is sure of
+    optout: dict[int, OptOutSetting | None] = field(default_factory=dict)  # by workspace
     chats: dict[tuple[int, int], Chat] = field(default_factory=dict)  # (ws, contact id)
     unread: dict[int, tuple[Chat, int]] = field(default_factory=dict)  # chat id -> new messages
 
@@ -227,6 +231,8 @@ class InboundProcessor:
             chats = await ChatRepository(self.session, workspace_id).for_contacts(ids)
             senders.contacts.update(((workspace_id, p), c) for p, c in found.items())
             senders.chats.update(((workspace_id, c), chat) for c, chat in chats.items())
+            senders.campaigned |= await campaign_results.sent_to(self.session, workspace_id, ids)
+            senders.checked.update(ids)
         await self._create_senders(inbound, senders)
         return senders
 
@@ -250,6 +256,7 @@ class InboundProcessor:
                 senders.contacts.update(((workspace_id, p), c) for p, c in found.items())
             senders.contacts.update(((workspace_id, p), c) for p, c in created.items())
             senders.created.update((workspace_id, p) for p in created)
+            senders.checked.update(c.id for c in created.values())  # no campaign sent to them
             chats = await ChatRepository(self.session, workspace_id).create_for_new(
                 [c.id for c in created.values()]
             )
@@ -301,7 +308,14 @@ class InboundProcessor:
         self.session.add(message)
         senders.stored.add(m.wamid)
         await emit_received(self.session, message)
-        await campaign_hooks.on_inbound(self.session, contact, message, new_contact=new_contact)
+        await campaign_hooks.on_inbound(
+            self.session,
+            contact,
+            message,
+            # One found only after the batch looked (created concurrently): not checked.
+            campaigned=contact.id in senders.campaigned or contact.id not in senders.checked,
+            optout_settings=senders.optout,
+        )
         self._conversation_moved(senders, chat, message, new_conversation)
         return message
 
