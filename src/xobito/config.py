@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     meta_app_secret: str | None = None
     meta_verify_token: str | None = None
     worker_in_process: bool = True
+    # A separate ``xobito worker`` is not woken by the API processes that store Meta's
+    # webhooks: when idle it looks for new inbox rows and jobs this often (the latency it
+    # adds to an inbound message; the in-process worker is woken directly).
+    worker_poll_seconds: float = Field(0.05, gt=0)
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     # One log line per request (kit/access_log.py). Unset: on in development, off otherwise.

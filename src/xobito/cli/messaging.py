@@ -221,6 +221,7 @@ def worker() -> None:
             settings=settings,
             dispatcher=Dispatcher(sessionmaker, settings),
             give_up_handlers=give_up_handlers(),
+            poll_seconds=settings.worker_poll_seconds,
         )
         loop = asyncio.get_running_loop()
 
