@@ -252,7 +252,7 @@ async def test_the_campaign_page_shows_progress_failures_recipients_and_the_repo
                 state="failed", error_code=code, error_message=text, retryable=retry))
         await s.commit()
     r = await admin.get(url, htmx=True, headers={"HX-Target": "campaign-progress"})
-    assert r.headers["HX-Trigger"] == "campaign-finished"  # the recipients refresh once
+    assert r.headers["HX-Trigger"] == "campaign-tick"  # the recipient list follows
     progress = soup(r)
     assert progress.find(id="campaign-progress").get("hx-trigger") is None  # done: no polling
     assert progress.select_one("[data-progress]").get_text() == "100 %"

@@ -58,6 +58,16 @@ def valid_e164(raw: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def columns_of(data: bytes) -> list[str]:
+    """The header's column names as the variables name them (empty when unreadable)."""
+    try:
+        first = data[: 64 * 1024].decode("utf-8-sig", errors="ignore").splitlines()[:1]
+        header = next(csv.reader(first))
+    except (StopIteration, csv.Error):
+        return []
+    return [n for n in dict.fromkeys(normalise_header(h) for h in header) if n][:MAX_COLUMNS]
+
+
 def read_csv(data: bytes, columns: set[str]) -> tuple[CsvAudience | None, str | None]:
     """The rows, or the reason the file as a whole is refused (for ``errors.csv_file``)."""
     if len(data) > MAX_BYTES:

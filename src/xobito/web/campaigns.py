@@ -76,17 +76,19 @@ def _service(request: Request, member: Member) -> CampaignService:
 
 
 def progress(record: Mapping[str, Any]) -> dict[str, int]:
-    """How far a campaign is: recipients finished (sent, failed, cancelled) of those to send."""
+    """How far a campaign is: recipients with an outcome (sent or failed) of those it was to
+    send. Recipients a cancel took back are not done: a campaign cancelled after 3 of 10
+    shows 30 %, and says how many were never sent."""
     counts = record["counts"]
     to_send = counts["total"] - counts["excluded"]
-    done = max(0, to_send - counts["pending"])
-    if record["state"] == "completed":
-        percent = 100
-    elif to_send == 0:  # no recipients yet (draft, scheduled) or none left (cancelled early)
-        percent = 0
+    done = counts["sent"] + counts["failed"]
+    # total - excluded = sent + failed + waiting + cancelled (``fold_counts``)
+    cancelled = max(0, to_send - done - counts["pending"])
+    if to_send == 0:  # no recipients yet (draft, scheduled, failed to start) or all excluded
+        percent = 100 if record["state"] == "completed" else 0
     else:
         percent = min(100, done * 100 // to_send)
-    return {"to_send": to_send, "done": done, "percent": percent}
+    return {"to_send": to_send, "done": done, "percent": percent, "cancelled": cancelled}
 
 
 @router.get("", name="web.campaigns")
@@ -153,8 +155,8 @@ async def show(request: Request, campaign_id: RecordId, member: Member = Role("a
     campaign = await _service(request, member).get(campaign_id)
     context = await _page_context(request, member, campaign)
     headers = {}
-    if request.headers.get("hx-target") == "campaign-progress" and not context["live"]:
-        headers["HX-Trigger"] = "campaign-finished"  # the last poll: refresh the recipients
+    if request.headers.get("hx-target") == "campaign-progress":
+        headers["HX-Trigger"] = "campaign-tick"  # the recipient list follows (the last too)
     return render(
         request,
         "campaigns/show.html",
@@ -162,6 +164,7 @@ async def show(request: Request, campaign_id: RecordId, member: Member = Role("a
         fragment={
             "campaign-progress": "campaigns/_progress.html",
             "campaign-recipients": "campaigns/_recipients.html",
+            "recipients-list": "campaigns/_recipients.html",  # hx-select picks the list
         },
         headers=headers,
     )
