@@ -209,13 +209,9 @@ class ContactRepository(ScopedRepository[Contact]):
             insert_ignoring_duplicates(dialect_of(self.session), Contact)
             .values([{**r, "workspace_id": self.workspace_id} for r in rows])
             .on_conflict_do_nothing(index_elements=["workspace_id", "phone"])
-            .returning(Contact.id)
+            .returning(Contact)
         )
-        ids = list((await self.session.execute(stmt)).scalars().all())
-        if not ids:
-            return {}
-        found = (await self.session.execute(self.select().where(Contact.id.in_(ids)))).scalars()
-        return {c.phone: c for c in found.all()}
+        return {c.phone: c for c in (await self.session.scalars(stmt)).all()}
 
     async def add_memberships(self, pairs: Sequence[tuple[int, int]]) -> None:
         """``(contact_id, group_id)`` rows for contacts that have none yet."""

@@ -153,9 +153,7 @@ class ChatRepository(ScopedRepository[Chat]):
             }
             for c in contact_ids
         ]
-        stmt = insert(Chat).values(rows).returning(Chat.id)
-        ids = list((await self.session.execute(stmt)).scalars())
-        chats = (await self.session.execute(self.select().where(Chat.id.in_(ids)))).scalars()
+        chats = await self.session.scalars(insert(Chat).values(rows).returning(Chat))
         return {chat.contact_id: chat for chat in chats.all()}
 
     async def create(self, contact_id: int) -> Chat:
