@@ -139,7 +139,7 @@ def read_paths(tokens: dict[str, Any], deep_cursor: str) -> dict[str, str]:
         "search name 'silva'": f"{base}&search=silva",
         "search full name 'maria silva'": f"{base}&search=maria%20silva",
         "search phone '+100000123'": f"{base}&search=%2B100000123",
-        "search email 'joao.costa.4242'": f"{base}&search=joao.costa.4242",
+        "search email 'frank.pinto.424242@'": f"{base}&search=frank.pinto.424242%40",
         "filter status": f"{base}&status_id={big['statuses'][1]}",
         "filter source": f"{base}&source_id={big['sources'][2]}",
         "filter group": f"{base}&group_id={big['groups'][3]}",

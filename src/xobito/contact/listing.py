@@ -77,36 +77,57 @@ def _search() -> ColumnElement[bool]:
     return or_(*(col.ilike(bindparam("search"), escape="\\") for col in columns))
 
 
-# The searchable fields joined by spaces, as migration 0015 indexes it (PostgreSQL: a GIN
-# trigram index on this expression; SQLite: the FTS5 table ``contacts_search``). A field's
-# match is a substring of it, so it narrows a search without losing rows.
-SEARCH_TEXT = (
-    "coalesce(contacts.firstname, '') || ' ' || coalesce(contacts.lastname, '') || ' ' ||"
-    " contacts.phone || ' ' || coalesce(contacts.email, '') || ' ' ||"
-    " coalesce(contacts.company, '')"
-)
+# SQLite narrows a search through the FTS5 table ``contacts_search`` (migration 0015) on the
+# searchable fields joined by spaces: a field's match is a substring of it, so the FTS5
+# match narrows without losing rows and the field-by-field rule then decides.
 SEARCH_INDEX = table("contacts_search", column("rowid"), column("body"))
+# PostgreSQL: the table ``contacts_search`` (migration 0018) holds each contact's fields
+# lower-cased and apart (the name part, then phone, email and company, separated by
+# SEPARATOR), under a GIN trigram index. A term without SEPARATOR matches ``body`` exactly
+# when it matches a field, so one LIKE there is the whole rule.
+PG_SEARCH = table("contacts_search", column("id"), column("workspace_id"), column("body"))
+SEPARATOR = "\x1f"
 
 
 def narrowed(given: dict[str, Any], dialect: str) -> dict[str, Any]:
-    """``given`` plus the parameter that lets ``dialect`` narrow a search by its index:
-    PostgreSQL's trigram index takes any pattern; SQLite's FTS5 table only patterns without
-    escapes (its LIKE uses the index only without ``ESCAPE``)."""
+    """``given`` with the search in the form ``dialect`` serves from its index: on
+    PostgreSQL the search table's pattern replaces the field-by-field rule (unless the term
+    holds the separator, which no real search does); SQLite's FTS5 table narrows patterns
+    without escapes (its LIKE uses the index only without ``ESCAPE``)."""
     pattern = given.get("search")
     if pattern is None:
         return given
-    if dialect == "postgresql":
-        return {**given, "search_trgm": pattern}
+    if dialect == "postgresql" and SEPARATOR not in pattern:
+        rest = {k: v for k, v in given.items() if k != "search"}
+        return {**rest, "search_body": pattern}
     if dialect == "sqlite" and "\\" not in pattern:
         return {**given, "search_fts": pattern}
     return given
 
 
+def _searched(ids: Any) -> ColumnElement[bool]:
+    return Contact.id.in_(ids)
+
+
+def _pg_matches() -> Select[Any]:
+    s = PG_SEARCH.c
+    return select(s.id).where(
+        s.workspace_id == bindparam("workspace_id"),
+        s.body.like(func.lower(bindparam("search_body")), escape="\\"),
+    )
+
+
+def _matched(keys: frozenset[str]) -> Any:
+    """PostgreSQL: the matching ids as a MATERIALIZED CTE, so the page and the total of
+    one statement share a single index scan (``None`` without a search)."""
+    if "search_body" not in keys:
+        return None
+    return _pg_matches().cte("matched").prefix_with("MATERIALIZED")
+
+
 _CONDITIONS: dict[str, Callable[[], ColumnElement[bool]]] = {
     "search": _search,
-    "search_trgm": lambda: literal_column(f"({SEARCH_TEXT})").ilike(
-        bindparam("search_trgm"), escape="\\"
-    ),
+    "search_body": lambda: _searched(_pg_matches()),
     "search_fts": lambda: Contact.id.in_(
         select(SEARCH_INDEX.c.rowid).where(SEARCH_INDEX.c.body.like(bindparam("search_fts")))
     ),
@@ -143,24 +164,30 @@ def order_by(columns: Any, sort: str) -> list[Any]:
     return clauses
 
 
-def conditions(keys: frozenset[str]) -> list[ColumnElement[bool]]:
+def conditions(keys: frozenset[str], matched: Any = None) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a list filtered by ``keys``; a search reads ``matched`` (see
+    ``_matched``) when the statement has it."""
     return [
         Contact.workspace_id == bindparam("workspace_id"),
-        *(_CONDITIONS[k]() for k in sorted(keys)),
+        *(
+            _searched(select(matched.c.id))
+            if k == "search_body" and matched is not None
+            else _CONDITIONS[k]()
+            for k in sorted(keys)
+        ),
     ]
 
 
-def _page_cte(keys: frozenset[str], sort: str = "id") -> Any:
+def _page_cte(keys: frozenset[str], sort: str = "id", matched: Any = None) -> Any:
     """The page's rows. Its ids are found first (an index-only walk past the offset, even
-    at page 5,000), then only those rows are read."""
-    ids = (
-        select(TABLE.c.id)
-        .where(*conditions(keys))
-        .order_by(*order_by(TABLE.c, sort))
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset"))
-        .subquery("page_ids")
-    )
+    at page 5,000; a search alone: its matches in id order), then only those rows are read."""
+    if matched is not None and keys == {"search_body"} and sort == "id":
+        found: Select[Any] = select(matched.c.id).order_by(matched.c.id)
+    else:
+        found = (
+            select(TABLE.c.id).where(*conditions(keys, matched)).order_by(*order_by(TABLE.c, sort))
+        )
+    ids = found.limit(bindparam("limit")).offset(bindparam("offset")).subquery("page_ids")
     return select(TABLE).join(ids, TABLE.c.id == ids.c.id).cte("page")
 
 
@@ -184,24 +211,27 @@ def _tally(keys: frozenset[str]) -> Any:
     )
 
 
-def _total(keys: frozenset[str]) -> Any:
+def _total(keys: frozenset[str], matched: Any = None) -> Any:
     if tallied(keys):
         return _tally(keys).scalar_subquery()
-    return select(func.count()).select_from(TABLE).where(*conditions(keys)).scalar_subquery()
+    if matched is not None and keys == {"search_body"}:
+        return select(func.count()).select_from(matched).scalar_subquery()
+    counted = select(func.count()).select_from(TABLE).where(*conditions(keys, matched))
+    return counted.scalar_subquery()
 
 
 @lru_cache(maxsize=64)
 def rows_statement(keys: frozenset[str], sort: str = "id") -> Select[Any]:
     """Page rows with ``total_count`` and comma-separated ``group_ids`` (any database)."""
-    page = _page_cte(keys, sort)
+    matched = _matched(keys)
+    page = _page_cte(keys, sort, matched)
     groups = (
         select(func.aggregate_strings(cast(ContactGroup.group_id, String), ","))
         .where(ContactGroup.contact_id == page.c.id)
         .scalar_subquery()
     )
-    return select(page, _total(keys).label("total_count"), groups.label("group_ids")).order_by(
-        *order_by(page.c, sort)
-    )
+    total = _total(keys, matched).label("total_count")
+    return select(page, total, groups.label("group_ids")).order_by(*order_by(page.c, sort))
 
 
 @lru_cache(maxsize=64)
@@ -209,6 +239,8 @@ def count_statement(keys: frozenset[str]) -> Select[Any]:
     if tallied(keys):
         statement: Select[Any] = _tally(keys)
         return statement
+    if keys == {"search_body"}:
+        return select(func.count()).select_from(_pg_matches().subquery())
     return select(func.count()).select_from(TABLE).where(*conditions(keys))
 
 
@@ -264,13 +296,14 @@ def _pg_record(page: Any) -> Any:
 def pg_json_statement(keys: frozenset[str]) -> tuple[str, tuple[str, ...], dict[str, Any]]:
     """PostgreSQL: ``(sql, parameter names in order, constant parameters)`` of a one-row
     statement returning the page as JSON text, its row count and the total."""
-    page = _page_cte(keys)
+    matched = _matched(keys)
+    page = _page_cte(keys, matched=matched)
     empty: Any = literal_column("'[]'::json")
     data = func.coalesce(func.json_agg(aggregate_order_by(_pg_record(page), page.c.id)), empty)
     stmt = select(
         cast(data, Text).label("data"),
         func.count(page.c.id).label("n"),
-        _total(keys).label("total"),
+        _total(keys, matched).label("total"),
     ).select_from(page)
     compiled = stmt.compile(dialect=PG_DIALECT)
     return str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params)

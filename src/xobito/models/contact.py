@@ -22,8 +22,8 @@ class Contact(Timestamps, WorkspaceOwned, Base):
         ),
         Index("ix_contacts_workspace_id_id", "workspace_id", "id"),
         # Migration 0015: filters in id order and the dashboard's order by name; plus, not
-        # declared here, the search index (PostgreSQL: GIN trigrams on
-        # ``contact.listing.SEARCH_TEXT``; SQLite: the FTS5 table ``contacts_search``).
+        # declared here, the search table ``contacts_search`` kept by triggers (PostgreSQL:
+        # a plain table with GIN trigrams, migration 0018; SQLite: FTS5, migration 0015).
         Index("ix_contacts_status_id_id", "status_id", "id"),
         Index("ix_contacts_source_id_id", "source_id", "id"),
         Index(

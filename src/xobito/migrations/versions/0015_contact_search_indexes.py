@@ -35,7 +35,7 @@ down_revision = "0014"
 branch_labels = None
 depends_on = None
 
-# Keep equal to contact.listing.SEARCH_TEXT (the planner matches the expression).
+# PostgreSQL's index expression until migration 0018; SQLite's FTS5 body.
 SEARCH_TEXT = (
     "coalesce({t}firstname, '') || ' ' || coalesce({t}lastname, '') || ' ' || {t}phone"
     " || ' ' || coalesce({t}email, '') || ' ' || coalesce({t}company, '')"
