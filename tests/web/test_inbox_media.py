@@ -198,3 +198,70 @@ async def test_sandbox_serves_a_customers_photo_and_workspace_b_gets_404(
     assert (await globex.get(f"/app/globex/media/{message_id}")).status_code == 404
     assert (await globex.get(f"/app/acme/media/{message_id}")).status_code in (403, 404)
     assert (await agent.get("/app/acme/media/999999")).status_code == 404
+
+
+async def test_a_customers_video_and_voice_note_play_inline_through_the_proxy(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    signed_in: object,
+    browser: MakeClient,
+    team: Team,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ids: dict[str, int | None] = {}
+    for kind, extra in (("video", {"text": "The leak"}), ("audio", {})):
+        r = await client.post(
+            "/api/admin/workspaces/acme/sandbox/inbound",
+            json={"phone_number": ALICE, "media_type": kind, "profile_name": "Alice", **extra},
+            headers=admin_headers,
+        )
+        assert r.status_code == 202, r.text
+        await app.state.worker.drain()
+        async with app.state.sessionmaker() as s:
+            ids[kind] = await s.scalar(select(Message.id).where(Message.type == kind))
+        assert ids[kind] is not None
+    agent: WebClient = await signed_in("agent")  # type: ignore[operator]
+    page = soup(await agent.get(f"/app/acme/inbox/{await chat_of(app, ids['video'])}"))
+    video = page.select_one(".bubble-inbound video")
+    audio = page.select_one(".bubble-inbound audio")
+    assert video is not None and audio is not None
+    assert video["src"] == f"/app/acme/media/{ids['video']}" and video.has_attr("controls")
+    assert audio["src"] == f"/app/acme/media/{ids['audio']}" and audio.has_attr("controls")
+    assert (video["aria-label"], audio["aria-label"]) == ("The leak", "Audio from Alice")
+    for kind, mime, data in (
+        ("video", "video/mp4", SAMPLES["3"][2]),
+        ("audio", "audio/ogg", SAMPLES["4"][2]),
+    ):
+        r = await agent.get(f"/app/acme/media/{ids[kind]}")
+        assert r.status_code == 200, r.text
+        assert (r.headers["content-type"], r.content) == (mime, data)
+        assert "content-disposition" not in r.headers  # played in the page, not downloaded
+        assert r.headers["x-content-type-options"] == "nosniff"
+    # The size limit holds for them as for photos; another workspace never gets them.
+    monkeypatch.setattr(app.state.settings, "inbox_media_max_bytes", len(SAMPLES["3"][2]) - 1)
+    r = await agent.get(f"/app/acme/media/{ids['video']}")
+    assert r.status_code == 413 and "larger than this inbox's limit" in main_text(soup(r))
+    assert (await agent.get(f"/app/acme/media/{ids['audio']}")).status_code == 200
+    globex = await browser()
+    await globex.sign_in(team.b_owner.email)
+    for message_id in ids.values():
+        assert (await globex.get(f"/app/globex/media/{message_id}")).status_code == 404
+        assert (await globex.get(f"/app/acme/media/{message_id}")).status_code in (403, 404)
+
+
+async def test_a_video_from_meta_is_fetched_with_the_token(
+    app: FastAPI, signed_in: object, team: Team, messaging: Messaging, cloud: FakeGraphServer
+) -> None:
+    body = await connect_cloud(messaging, "acme")
+    mp4 = SAMPLES["3"][2]
+    media_id = cloud.add_media(mp4, "video/mp4")
+    message_id = await customer_sends(
+        app, body, {"type": "video", "id": media_id, "mime_type": "video/mp4"}
+    )
+    agent: WebClient = await signed_in("agent")  # type: ignore[operator]
+    r = await agent.get(f"/app/acme/media/{message_id}")
+    assert r.status_code == 200, r.text
+    assert (r.headers["content-type"], r.content) == ("video/mp4", mp4)
+    downloads = [q for q in cloud.requests if q.path == f"/_fake/media/{media_id}"]
+    assert [q.headers["authorization"] for q in downloads] == [f"Bearer {ACCESS_TOKEN}"]

@@ -109,6 +109,10 @@ def inbound(
     phone_number: Annotated[str, typer.Option(help="The customer's number, E.164")],
     text: Annotated[str | None, typer.Option(help="Message text")] = None,
     profile_name: Annotated[str | None, typer.Option(help="The customer's profile name")] = None,
+    media_type: Annotated[
+        str | None,
+        typer.Option(help="image, document, video or audio: a sample file (--text: its caption)"),
+    ] = None,
     wait: Annotated[
         float, typer.Option(help="Seconds to wait for a worker to store it (0: do not wait)")
     ] = 5.0,
@@ -119,7 +123,12 @@ def inbound(
     Waits until a worker (xobito serve or xobito worker) has stored it, so that a send right
     after finds the customer care window open.
     """
-    body = {"phone_number": phone_number, "text": text, "profile_name": profile_name}
+    body = {
+        "phone_number": phone_number,
+        "text": text,
+        "profile_name": profile_name,
+        "media_type": media_type,
+    }
 
     async def work(session: Any) -> dict[str, Any]:
         ws = await WorkspaceService(session).get(subdomain)

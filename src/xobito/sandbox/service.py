@@ -21,6 +21,7 @@ from xobito.whatsapp.sandbox import SAMPLES, new_wamid, sandbox_media_id
 from xobito.whatsapp.webhooks import inbound_payload, status_payload
 
 NOT_SANDBOX = "This workspace is not in sandbox mode."
+NO_AUDIO_CAPTION = "A voice note has no caption: leave text out with media type audio."
 
 
 class InboundIn(RequestModel):
@@ -28,9 +29,9 @@ class InboundIn(RequestModel):
     text: Annotated[str, Len(max=4096)] | None = None
     button_reply: ReplyButton | None = None
     profile_name: Str255 | None = None
-    # A photo or a PDF from the customer (the sandbox serves a sample file); ``text`` is
-    # its caption.
-    media_type: Literal["image", "document"] | None = None
+    # A photo, a PDF, a video or a voice note from the customer (the sandbox serves a sample
+    # file); ``text`` is its caption (a voice note has none, as at Meta).
+    media_type: Literal["image", "document", "video", "audio"] | None = None
 
 
 class StatusIn(RequestModel):
@@ -61,6 +62,8 @@ class SandboxService:
             raise ValidationFailed(
                 {"text": ["The text field is required when button reply is not present."]}
             )
+        if data.media_type == "audio" and data.text is not None:
+            raise ValidationFailed({"text": [NO_AUDIO_CAPTION]})
         waba_id, number = await self._number()
         wamid = new_wamid()
         wa_id = data.phone_number.lstrip("+")
@@ -88,6 +91,8 @@ class SandboxService:
         found["caption"] = data.text
         if data.media_type == "document":
             found["filename"] = "sample.pdf"
+        if data.media_type == "audio":
+            found["voice"] = True  # recorded in WhatsApp (Meta's webhook always says which)
         return found
 
     async def status(self, raw: Any) -> dict[str, Any]:

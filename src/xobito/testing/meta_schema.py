@@ -189,6 +189,17 @@ def webhook_payload_validator() -> Draft202012Validator:
     return component_validator("WebhookPayload")
 
 
+@cache
+def inbound_media_validator(kind: str) -> Draft202012Validator:
+    """Validator for the media object of a customer's ``kind`` message in a webhook
+    (``messages[].<kind>``, e.g. an audio's ``voice`` is required). The whole inbound message
+    does not validate as written: its schemas build on the send's ``BaseMessageProperties``."""
+    name = f"{kind.capitalize()}Message_1"
+    member = relaxed_spec()["components"]["schemas"][name]["allOf"][1]
+    _expect(kind in member["properties"], f"{name} has {kind}")
+    return _validator_for(f"/components/schemas/{name}/allOf/1/properties/{kind}")
+
+
 def _json_path(error: ValidationError) -> str:
     path = "$"
     for part in error.absolute_path:

@@ -12,6 +12,7 @@ import base64
 import secrets
 import struct
 import zlib
+from pathlib import Path
 from typing import Any
 
 from xobito.whatsapp.base import ConnectionInfo, SendResult
@@ -45,16 +46,21 @@ _PDF = (
     b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
     b"trailer<</Root 1 0 R>>\n%%EOF\n"
 )
+# A video and a voice note a browser plays: small files made with ffmpeg (how: their README).
+_FILES = Path(__file__).with_name("sandbox_media")
 # Sandbox media ids say which sample they are: "9" + the kind's digit + 14 random digits.
 SAMPLES: dict[str, tuple[str, str, bytes]] = {
     "1": ("image", "image/png", _png()),
     "2": ("document", "application/pdf", _PDF),
+    "3": ("video", "video/mp4", (_FILES / "sample.mp4").read_bytes()),
+    # As Meta gives a customer's voice note: Ogg/Opus, the codec in the type.
+    "4": ("audio", "audio/ogg; codecs=opus", (_FILES / "sample.ogg").read_bytes()),
 }
 KIND_DIGIT = {kind: digit for digit, (kind, _, _) in SAMPLES.items()}
 
 
 def sandbox_media_id(kind: str) -> str:
-    """A media id the sandbox serves a sample ``kind`` (image, document) for."""
+    """A media id the sandbox serves a sample ``kind`` (image, document, video, audio) for."""
     return "9" + KIND_DIGIT[kind] + str(10**13 + secrets.randbelow(9 * 10**13))
 
 
