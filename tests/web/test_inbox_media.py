@@ -265,3 +265,46 @@ async def test_a_video_from_meta_is_fetched_with_the_token(
     assert (r.headers["content-type"], r.content) == ("video/mp4", mp4)
     downloads = [q for q in cloud.requests if q.path == f"/_fake/media/{media_id}"]
     assert [q.headers["authorization"] for q in downloads] == [f"Bearer {ACCESS_TOKEN}"]
+
+
+async def test_opened_again_the_media_is_revalidated_not_fetched_from_meta_again(
+    app: FastAPI,
+    signed_in: object,
+    browser: MakeClient,
+    team: Team,
+    messaging: Messaging,
+    cloud: FakeGraphServer,
+) -> None:
+    body = await connect_cloud(messaging, "acme")
+    media_id = cloud.add_media(PNG, "image/png")
+    message_id = await customer_sends(
+        app, body, {"type": "image", "id": media_id, "mime_type": "image/png"}
+    )
+    url = f"/app/acme/media/{message_id}"
+
+    def asked_meta() -> int:
+        return len([q for q in cloud.requests if q.path == f"/v23.0/{media_id}"])
+
+    agent: WebClient = await signed_in("agent")  # type: ignore[operator]
+    first = await agent.get(url)
+    assert first.status_code == 200 and first.content == PNG
+    assert first.headers["cache-control"] == "private, max-age=86400, immutable"
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and etag.endswith('"') and media_id not in etag
+    assert asked_meta() == 1
+    for sent in (etag, f"W/{etag}", f'"other", {etag}'):
+        again = await agent.get(url, headers={"If-None-Match": sent})
+        assert again.status_code == 304, sent
+        assert again.content == b"" and again.headers["etag"] == etag
+        assert again.headers["cache-control"] == "private, max-age=86400, immutable"
+    assert asked_meta() == 1  # Meta was not asked again
+    stale = await agent.get(url, headers={"If-None-Match": '"other"'})
+    assert stale.status_code == 200 and stale.content == PNG and stale.headers["etag"] == etag
+    assert asked_meta() == 2
+    # Another workspace's member with the right tag still gets nothing: 404 before any 304.
+    globex = await browser()
+    await globex.sign_in(team.b_owner.email)
+    for path in (f"/app/globex/media/{message_id}", url):
+        r = await globex.get(path, headers={"If-None-Match": etag})
+        assert r.status_code in (403, 404) and "etag" not in r.headers
+    assert asked_meta() == 2
