@@ -46,9 +46,9 @@ async def labels(factory: Factory, t: Tenant) -> dict[str, Any]:
     return {"source_id": (await factory.source(t)).id, "status_id": (await factory.status(t)).id}
 
 
-async def run(app: FastAPI, t: Tenant, source: CsvSource, batch: int = 1000) -> tuple[
-    ImportProgress, list[RowError]
-]:
+async def run(
+    app: FastAPI, t: Tenant, source: CsvSource, batch: int = 1000
+) -> tuple[ImportProgress, list[RowError]]:
     errors: list[RowError] = []
 
     async def keep(_: ImportProgress, found: list[RowError]) -> None:
@@ -160,6 +160,35 @@ async def test_uniqueness_against_the_workspace_and_earlier_rows(
     ]
     phones = [c["phone"] for c in await listed(client, t)]
     assert phones == ["+14155550300", "+14155550302", "+14155550305"]
+
+
+async def test_a_phone_taken_by_another_writer_mid_import_is_reported_and_the_rest_imported(
+    app: FastAPI, client: httpx.AsyncClient, factory: Factory
+) -> None:
+    """On PostgreSQL the next batch is judged while one is written, so a phone another
+    writer takes in between reaches the bulk write: the batch is judged again and written
+    without that row. On SQLite the batch is judged after the writer: the same outcome."""
+    t = await factory.tenant()
+    ids = await labels(factory, t)
+    rows = [{"firstname": f"M{i}", "phone": f"+1415555080{i}", "type": "lead", **ids}
+            for i in range(9)]  # fmt: skip
+    taken = False
+
+    async def another_writer(progress: ImportProgress, _: list[RowError]) -> None:
+        nonlocal taken
+        if not taken:  # after the first batch: a phone of the second
+            taken = True
+            await factory.contact(t, firstname="Other", phone="+14155550804", **ids)
+
+    done = await run_import(
+        app.state.sessionmaker, t.info, src(rows), batch_size=3, after_batch=another_writer
+    )
+    assert (done.imported, done.failed, done.rows_done) == (8, 1, 9)
+    names = {c["phone"]: c["firstname"] for c in await listed(client, t)}
+    assert names["+14155550804"] == "Other"
+    assert sorted(n for n in names.values() if n != "Other") == [
+        f"M{i}" for i in range(9) if i != 4
+    ]
 
 
 async def test_plan_limit_refuses_rows_past_it(

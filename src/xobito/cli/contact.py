@@ -16,7 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from xobito.cli.common import Json, database_url, done, err_console, fail
 from xobito.contact.csv_rows import ColumnMapping, CsvSource, CsvUnreadable
 from xobito.contact.exporting import export_csv
-from xobito.contact.import_runner import BATCH_SIZE, ErrorReport, ImportProgress, run_import
+from xobito.contact.import_runner import (
+    BATCH_SIZE,
+    ErrorReport,
+    ImportProgress,
+    ProcessReader,
+    run_import,
+)
 from xobito.contact.importing import RowError
 from xobito.contact.listing import filters
 from xobito.kit.db import dispose_engine, make_engine, make_sessionmaker
@@ -172,6 +178,7 @@ async def _import(
                     total=total,
                     batch_size=batch_size,
                     after_batch=after_batch,
+                    reader=ProcessReader(file, mapping, delimiter, batch_size),
                 )
             if shown > SHOWN_ERRORS:
                 err_console.print(f"… and {shown - SHOWN_ERRORS} more errors in the report")

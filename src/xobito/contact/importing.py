@@ -59,7 +59,8 @@ class Judged:
     """A record with the API's verdict on it."""
 
     record: Record
-    data: ContactCreate | None
+    row: dict[str, Any] | None  # the contact's columns, if the record is valid
+    groups: list[str] = field(default_factory=list)  # the names of its groups
     parsed: Errors = field(default_factory=dict)  # validation's errors (no database rules)
     values: dict[str, Any] = field(default_factory=dict)  # the fields that passed
     errors: Errors = field(default_factory=dict)  # all the field errors
@@ -67,7 +68,7 @@ class Judged:
 
     @property
     def accepted(self) -> bool:
-        return self.data is not None and not self.errors and self.problem is None
+        return self.row is not None and not self.errors and self.problem is None
 
     def row_errors(self) -> list[RowError]:
         line = self.record.line
@@ -81,6 +82,15 @@ class Judged:
 class BatchResult:
     imported: int
     errors: list[RowError]
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """What a judged batch will add once written: the next batch, judged while this one
+    is still being written, counts these as taken (emails lower-cased)."""
+
+    phones: frozenset[str] = frozenset()
+    emails: frozenset[str] = frozenset()
 
 
 class ContactImporter:
@@ -114,18 +124,38 @@ class ContactImporter:
         if already done."""
         judged = parsed if parsed is not None else self.parse(records)
         for attempt in range(ATTEMPTS):
-            await self._database_rules(session, judged, await self._room(session))
-            accepted = [j for j in judged if j.accepted]
+            await self.judge_batch(session, judged)
             try:
-                async with session.begin_nested():
-                    await self._store(session, accepted)
-                break
+                return await self.store_batch(session, judged)
             except IntegrityError:
-                self._group_ids.clear()
                 if attempt == ATTEMPTS - 1:
                     raise
-        errors = [e for j in judged for e in j.row_errors()]
-        return BatchResult(len(accepted), errors)
+        raise AssertionError("unreachable")
+
+    async def judge_batch(
+        self, session: AsyncSession, judged: list[Judged], pending: Pending | None = None
+    ) -> Pending:
+        """The database rules on parsed records, writing nothing; ``pending``: what the
+        batch before, not committed yet, will add. Returns what this one will add."""
+        await self._database_rules(session, judged, await self._room(session), pending)
+        accepted = [j for j in judged if j.accepted]
+        return Pending(
+            frozenset(str(j.values["phone"]) for j in accepted),
+            frozenset(str(j.values["email"]).lower() for j in accepted if j.values.get("email")),
+        )
+
+    async def store_batch(self, session: AsyncSession, judged: list[Judged]) -> BatchResult:
+        """Write the accepted records of a judged batch, all or nothing (a savepoint: an
+        IntegrityError, from a concurrent writer, leaves the transaction usable and the
+        batch to be judged again)."""
+        accepted = [j for j in judged if j.accepted]
+        try:
+            async with session.begin_nested():
+                await self._store(session, accepted)
+        except IntegrityError:
+            self._group_ids.clear()
+            raise
+        return BatchResult(len(accepted), [e for j in judged for e in j.row_errors()])
 
     async def _room(self, session: AsyncSession) -> int | None:
         """How many contacts the plan still allows (``None``: no limit)."""
@@ -135,16 +165,23 @@ class ContactImporter:
         return max(0, limit - await ContactRepository(session, self.workspace.id).count())
 
     async def _database_rules(
-        self, session: AsyncSession, judged: list[Judged], room: int | None
+        self,
+        session: AsyncSession,
+        judged: list[Judged],
+        room: int | None,
+        pending: Pending | None = None,
     ) -> None:
         """Uniqueness, references and the plan limit, judged in file order: a record sees
-        the records accepted before it as if they were stored already."""
+        the records accepted before it (and ``pending``'s) as if they were stored already."""
         ws = self.workspace.id
         contacts = ContactRepository(session, ws)
         phones = {j.values["phone"] for j in judged if j.values.get("phone")}
         emails = {j.values["email"] for j in judged if j.values.get("email")}
         taken_phones = await contacts.phones_taken(phones)
         taken_emails = await contacts.emails_taken(emails)
+        if pending is not None:
+            taken_phones |= pending.phones & phones
+            taken_emails |= pending.emails & {e.lower() for e in emails}
         statuses = await _existing(StatusRepository(session, ws), judged, "status_id")
         sources = await _existing(SourceRepository(session, ws), judged, "source_id")
         for j in judged:
@@ -181,12 +218,12 @@ class ContactImporter:
         now = utcnow()
         rows: list[dict[str, Any]] = []
         for j in accepted:
-            assert j.data is not None
-            row = {k: getattr(j.data, k) for k in COLUMNS}
-            row.update(is_enabled=True, is_opted_out=False, created_at=now, updated_at=now)
+            assert j.row is not None
+            row = {**j.row, "is_enabled": True, "is_opted_out": False}
+            row.update(created_at=now, updated_at=now)
             rows.append(row)
         ids = await ContactRepository(session, ws).insert_many(rows)
-        names = [group_names(j.data.groups if j.data else None) for j in accepted]
+        names = [j.groups for j in accepted]
         missing = sorted({n for each in names for n in each} - self._group_ids.keys())
         found = await GroupRepository(session, ws).ensure_named(missing)
         known = {**self._group_ids, **found}
@@ -208,7 +245,12 @@ def _parse(record: Record) -> Judged:
     if record.problem is not None:
         return Judged(record, None)
     data, errors, values = parse(ContactCreate, record.values)
-    return Judged(record, data, errors, values)
+    if data is None:
+        return Judged(record, None, [], errors, values)
+    # Plain values, not the model: cheap to pickle from a reader process.
+    return Judged(
+        record, {k: getattr(data, k) for k in COLUMNS}, group_names(data.groups), errors, values
+    )
 
 
 async def _existing(repo: Any, judged: list[Judged], key: str) -> set[int]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 import orjson
-from sqlalchemy import Integer, String, TableValuedAlias, bindparam, func, text
+from sqlalchemy import Integer, String, TableValuedAlias, bindparam, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
@@ -43,9 +43,15 @@ def insert_ignoring_duplicates(dialect: str, table: Any) -> Any:
 
 async def next_ids(session: AsyncSession, table: str, n: int) -> list[int]:
     """PostgreSQL: ``n`` new ids from ``table``'s ``id`` sequence, ascending (one query)."""
-    stmt = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
-    found = (await session.execute(stmt, {"table": table, "n": n})).scalars().all()
-    return sorted(int(i) for i in found)
+    # One array in one row on the driver connection: a result row per id cost more than
+    # the sequence itself (an import takes 5,000 at a time).
+    raw = await (await session.connection()).get_raw_connection()
+    found = await raw.driver_connection.fetchval(  # type: ignore[union-attr]
+        "SELECT array_agg(nextval(pg_get_serial_sequence($1, 'id'))) FROM generate_series(1, $2)",
+        table,
+        n,
+    )
+    return sorted(found or [])
 
 
 async def copy_rows(
