@@ -207,11 +207,12 @@ class ContactRepository(ScopedRepository[Contact]):
             return {}
         stmt = (
             insert_ignoring_duplicates(dialect_of(self.session), Contact)
-            .values([{**r, "workspace_id": self.workspace_id} for r in rows])
             .on_conflict_do_nothing(index_elements=["workspace_id", "phone"])
             .returning(Contact)
         )
-        return {c.phone: c for c in (await self.session.scalars(stmt)).all()}
+        # Rows as parameters: the statement compiles once whatever their count.
+        values = [{**r, "workspace_id": self.workspace_id} for r in rows]
+        return {c.phone: c for c in (await self.session.scalars(stmt, values)).all()}
 
     async def add_memberships(self, pairs: Sequence[tuple[int, int]]) -> None:
         """``(contact_id, group_id)`` rows for contacts that have none yet."""

@@ -153,7 +153,9 @@ class ChatRepository(ScopedRepository[Chat]):
             }
             for c in contact_ids
         ]
-        chats = await self.session.scalars(insert(Chat).values(rows).returning(Chat))
+        # Rows as parameters, not .values(rows): one compiled statement for any count
+        # (SQLAlchemy's insertmanyvalues writes the VALUES at execution).
+        chats = await self.session.scalars(insert(Chat).returning(Chat), rows)
         return {chat.contact_id: chat for chat in chats.all()}
 
     async def create(self, contact_id: int) -> Chat:
