@@ -1,7 +1,8 @@
 """The inbox's layout in Chromium (static/inbox.css): on a desktop the conversation list, the
 thread and the contact panel side by side filling the screen, the messages scrolling on their
 own with the newest in view and the composer on screen, bubbles on their sides; on a phone an
-open conversation shows only its thread, with a link back to the list. axe finds no serious
+open conversation shows only its thread, with a link back to the list; the composer is compact
+(under 30 % of a 1440x900 screen, its controls in one row). axe finds no serious
 problem (colour contrast) with a note, a failed send and read ticks on screen."""
 
 from __future__ import annotations
@@ -85,6 +86,20 @@ async def test_on_a_desktop_three_columns_fill_the_screen_and_the_thread_scrolls
     assert note["bottom"] <= composer["y"]
     await expect(page.locator(".bubble-note")).to_be_in_viewport()
     await expect(page.get_by_text("Question number 1", exact=True)).not_to_be_in_viewport()
+    # The composer is compact: under 30 % of the screen; the attachment, the templates and the
+    # note share one row under a one-line message box, which grows with its text.
+    assert composer["bottom"] - composer["y"] < 0.3 * WIDE["height"], composer
+    row = [await box(page, s) for s in (".composer-attach", ".templates", ".composer-note")]
+    assert max(b["y"] for b in row) < min(b["bottom"] for b in row), row
+    message = page.get_by_label("Message", exact=True)
+    empty = await box(page, "#message-body")
+    one_line = empty["bottom"] - empty["y"]
+    assert one_line < 48, one_line
+    await message.fill("Line one\nLine two\nLine three\nLine four")
+    grown = await box(page, "#message-body")
+    assert grown["bottom"] - grown["y"] > 2.5 * one_line, (grown, one_line)
+    assert (await box(page, "#composer"))["bottom"] <= WIDE["height"]
+    await message.fill("")
     # Customers on the left, the team on the right; the list has no bullets.
     inbound = await box(page, ".bubble-inbound")
     reply = await box(page, ".bubble-outbound")

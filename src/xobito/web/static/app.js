@@ -130,6 +130,17 @@
     }
   });
 
+  // The inbox composer's boxes are one line and grow with their text: CSS field-sizing where
+  // the browser has it, else here (max-height in inbox.css still caps them).
+  if (!(window.CSS && CSS.supports("field-sizing", "content"))) {
+    document.addEventListener("input", function (event) {
+      var box = event.target;
+      if (!(box instanceof HTMLTextAreaElement) || !box.closest(".composer")) return;
+      box.style.height = "auto";
+      box.style.height = box.scrollHeight + 2 + "px";
+    });
+  }
+
   // An export link follows the list's filters: the query string is the list's state, and
   // htmx changes it as filters, sort and pages change.
   function followQuery() {
