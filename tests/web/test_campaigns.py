@@ -240,7 +240,15 @@ async def test_the_campaign_page_shows_progress_failures_recipients_and_the_repo
     campaign_id = await create(admin, promo)
     url = f"{LIST}/{campaign_id}"
     page = soup(await admin.get(url))
-    assert page.find(id="campaign-progress")["hx-trigger"] == "every 1s"  # refreshes itself
+    status = page.find(id="campaign-status")
+    assert status["hx-trigger"] == "every 1s"  # the text refreshes itself, not the buttons
+    assert (status["hx-get"], status["hx-select"]) == (
+        f"{url}?buttons=pause,cancel",
+        "#campaign-status",
+    )
+    actions = page.find(id="campaign-actions")
+    assert actions.find_parent(id="campaign-status") is None
+    assert actions["hx-trigger"] == "campaign-buttons from:body"
     await engine.drain()
     async with app.state.sessionmaker() as s:
         ids = list(await s.scalars(select(CampaignRecipient.id).where(
@@ -251,10 +259,13 @@ async def test_the_campaign_page_shows_progress_failures_recipients_and_the_repo
             await s.execute(update(CampaignRecipient).where(CampaignRecipient.id == rid).values(
                 state="failed", error_code=code, error_message=text, retryable=retry))
         await s.commit()
-    r = await admin.get(url, htmx=True, headers={"HX-Target": "campaign-progress"})
+    poll = {"HX-Target": "campaign-status"}
+    r = await admin.get(f"{url}?buttons=retry-failed", htmx=True, headers=poll)
     assert r.headers["HX-Trigger"] == "campaign-tick"  # the recipient list follows
+    r = await admin.get(f"{url}?buttons=pause,cancel", htmx=True, headers=poll)
+    assert r.headers["HX-Trigger"] == "campaign-tick, campaign-buttons"  # and the buttons
     progress = soup(r)
-    assert progress.find(id="campaign-progress").get("hx-trigger") is None  # done: no polling
+    assert progress.find(id="campaign-status").get("hx-trigger") is None  # done: no polling
     assert progress.select_one("[data-progress]").get_text() == "100 %"
     assert progress.select_one("progress")["value"] == "4"
     counters = dict(zip(texts(progress, "dt"), texts(progress, "dd"), strict=True))

@@ -128,6 +128,11 @@ async def _page_context(
     after = int_param(query, "after", low=0) or 0
     rows = await repo.recipients(campaign.id, [chosen] if chosen else [], after,
                                  RECIPIENTS_PER_PAGE)
+    actions = [
+        a for a in ACTIONS
+        if record["state"] in a[3]
+        and (a[0] != "retry-failed" or record["counts"]["failed"] > 0)  # nothing to retry
+    ]
     return {
         "c": record,
         "progress": progress(record),
@@ -139,11 +144,8 @@ async def _page_context(
         "after": after,
         "recipient_state": chosen,
         "recipient_states": RECIPIENT_STATES,
-        "actions": [
-            a for a in ACTIONS
-            if record["state"] in a[3]
-            and (a[0] != "retry-failed" or record["counts"]["failed"] > 0)  # nothing to retry
-        ],
+        "actions": actions,
+        "buttons": ",".join(a[0] for a in actions),  # what the page's poll says it shows
         "badges": STATE_BADGES,
         "recipient_badges": RECIPIENT_BADGES,
         "exclusion_labels": EXCLUSION_LABELS,
@@ -155,14 +157,19 @@ async def show(request: Request, campaign_id: RecordId, member: Member = Role("a
     campaign = await _service(request, member).get(campaign_id)
     context = await _page_context(request, member, campaign)
     headers = {}
-    if request.headers.get("hx-target") == "campaign-progress":
-        headers["HX-Trigger"] = "campaign-tick"  # the recipient list follows (the last too)
+    if request.headers.get("hx-target") == "campaign-status":  # the progress poll
+        triggers = ["campaign-tick"]  # the recipient list follows (the last time too)
+        if request.query_params.get("buttons", context["buttons"]) != context["buttons"]:
+            triggers.append("campaign-buttons")  # and the buttons, once they differ
+        headers["HX-Trigger"] = ", ".join(triggers)
     return render(
         request,
         "campaigns/show.html",
         context,
         fragment={
             "campaign-progress": "campaigns/_progress.html",
+            "campaign-status": "campaigns/_progress.html",  # hx-select picks the text
+            "campaign-actions": "campaigns/_progress.html",  # or the buttons
             "campaign-recipients": "campaigns/_recipients.html",
             "recipients-list": "campaigns/_recipients.html",  # hx-select picks the list
         },

@@ -183,7 +183,7 @@ async def test_the_recipient_list_follows_the_campaign_under_the_chosen_filter(
     await expect(page.locator("#recipients-list")).not_to_have_attribute(
         "hx-trigger", "campaign-tick from:body"
     )
-    await expect(page.locator("#campaign-progress")).not_to_have_attribute("hx-trigger", "every 1s")
+    await expect(page.locator("#campaign-status")).not_to_have_attribute("hx-trigger", "every 1s")
 
 
 async def test_a_cancelled_campaign_shows_the_share_it_sent_and_that_it_was_cancelled(

@@ -1,5 +1,6 @@
 """A campaign made in the wizard in a real browser, sent through the sandbox provider by a
-worker's campaign engine, its page's progress bar followed to 100 % without a reload."""
+worker's campaign engine, its page's progress bar followed to 100 % without a reload; Pause
+clicked while the progress refreshes still pauses it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from fastapi import FastAPI
 from playwright.async_api import Page
 
 from tests.factories import Factory
-from tests.web.browser.conftest import expect, sign_in
+from tests.web.browser.conftest import Contexts, expect, sign_in
+from tests.web.browser.test_campaign_wizard import add_template, started_campaign
 from tests.web.conftest import Team
 from xobito.campaign.engine import CampaignEngine
 from xobito.campaign.pacing import MemoryPacer
@@ -72,3 +74,41 @@ async def test_owner_creates_a_campaign_in_the_wizard_and_watches_it_reach_100_p
     await expect(progress.get_by_role("button", name="Retry failed")).to_be_visible()
     recipients = page.locator("#campaign-recipients tbody tr")
     await expect(recipients).to_have_count(PEOPLE)
+
+
+# Resolves once the progress poll has swapped in a new region (the text; before the fix the
+# whole section, buttons and all); fails after 10 s without one.
+NEXT_REFRESH = """() => new Promise((done, fail) => {
+  const polled = node => node.id === "campaign-status" || node.id === "campaign-progress";
+  const watcher = new MutationObserver(changes => {
+    if (changes.some(c => [...c.addedNodes].some(polled))) { watcher.disconnect(); done(); }
+  });
+  watcher.observe(document.body, {childList: true, subtree: true});
+  setTimeout(() => { watcher.disconnect(); fail(new Error("no refresh in 10 s")); }, 10000);
+})"""
+
+
+async def test_pause_pressed_while_the_progress_refreshes_pauses_the_campaign(
+    people: Contexts, team: Team, factory: Factory, app: FastAPI
+) -> None:
+    await add_template(app, team, "promo", body="Hi {{1}}.")
+    await factory.contacts(
+        team.a, [{"firstname": f"P{i}", "phone": f"+1212557{i:04d}"} for i in range(3)]
+    )
+    page = await people.new()
+    await sign_in(page, team.owner.email)
+    await started_campaign(page, app, "Hold on")
+    await page.reload()
+    await expect(page.locator("[data-campaign-state]")).to_have_text("Running")
+    pause = page.get_by_role("button", name="Pause")
+    where = await pause.bounding_box()
+    assert where is not None
+    # The button goes down, a refresh lands, then the button comes up: a click only if the
+    # button under the pointer is still the one pressed (it was replaced before the fix).
+    await page.mouse.move(where["x"] + where["width"] / 2, where["y"] + where["height"] / 2)
+    await page.mouse.down()
+    await page.evaluate(NEXT_REFRESH)
+    await page.mouse.up()
+    await expect(page.get_by_text("Campaign paused.")).to_be_visible()
+    await expect(page.locator("[data-campaign-state]")).to_have_text("Paused")
+    await expect(page.get_by_role("button", name="Resume")).to_be_visible()
