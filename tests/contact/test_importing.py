@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+from collections.abc import Awaitable
 from typing import Any
 
 import httpx
@@ -12,10 +14,12 @@ from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError
 
 from tests.factories import Factory, Tenant
-from xobito.contact.csv_rows import ColumnMapping, CsvSource
+from xobito.contact.csv_rows import ColumnMapping, CsvSource, Start
 from xobito.contact.import_runner import (
     ErrorReport,
     ImportProgress,
+    Read,
+    ThreadReader,
     error_report_lines,
     import_batch,
     run_import,
@@ -189,6 +193,48 @@ async def test_a_phone_taken_by_another_writer_mid_import_is_reported_and_the_re
     assert sorted(n for n in names.values() if n != "Other") == [
         f"M{i}" for i in range(9) if i != 4
     ]
+
+
+async def test_a_reader_failing_mid_import_leaves_the_batch_being_written_reported(
+    app: FastAPI, client: httpx.AsyncClient, factory: Factory
+) -> None:
+    """The next batch is read while one is written: when reading fails, the write under
+    way still commits and is reported before the error surfaces."""
+    t = await factory.tenant()
+    ids = await labels(factory, t)
+    rows = [{"firstname": f"N{i}", "phone": f"+1415555090{i}", "type": "lead", **ids}
+            for i in range(5)]  # fmt: skip
+    rows.insert(1, {"firstname": "", "phone": "+14155550999", "type": "lead", **ids})
+    source = src(rows)
+
+    class Failing(ThreadReader):
+        calls = 0
+
+        def read(self, start: Start) -> Awaitable[Read]:
+            self.calls += 1
+            if self.calls == 2:
+                return asyncio.ensure_future(self._fail())
+            return super().read(start)
+
+        async def _fail(self) -> Read:
+            raise OSError("disk gone")
+
+    reported: list[tuple[int, list[RowError]]] = []
+
+    async def keep(progress: ImportProgress, errors: list[RowError]) -> None:
+        reported.append((progress.imported, errors))
+
+    with pytest.raises(OSError, match="disk gone"):
+        await run_import(
+            app.state.sessionmaker,
+            t.info,
+            source,
+            batch_size=3,
+            after_batch=keep,
+            reader=Failing(source, 3),
+        )
+    assert reported == [(2, [RowError(3, "firstname", "The firstname field is required.")])]
+    assert [c["firstname"] for c in await listed(client, t)] == ["N0", "N1"]
 
 
 async def test_plan_limit_refuses_rows_past_it(

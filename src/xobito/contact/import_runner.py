@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from xobito.contact.csv_rows import ColumnMapping, CsvSource, Record, Start
 from xobito.contact.importing import BatchResult, ContactImporter, Judged, Pending, RowError
@@ -185,7 +185,8 @@ class ProcessReader:
         return _unpacked(packed, more)
 
     def close(self) -> None:
-        self.pool.shutdown(cancel_futures=True)
+        # Not waiting: after a failure the process may still be parsing its batch.
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 async def run_import(
@@ -209,8 +210,9 @@ async def run_import(
     (a concurrent writer took a phone or email)."""
     importer = ContactImporter(workspace)
     reader = reader or ThreadReader(source, batch_size)
-    overlap = sessionmaker.kw.get("bind") is not None and workspace.max_contacts is None
-    overlap = overlap and sessionmaker.kw["bind"].dialect.name != "sqlite"
+    bind = sessionmaker.kw.get("bind")
+    overlap = isinstance(bind, AsyncEngine) and bind.dialect.name != "sqlite"
+    overlap = overlap and workspace.max_contacts is None
     progress = ImportProgress(rows_total=total, resume_at=source.first)
     switch = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)  # the event loop gets the GIL back quickly from a thread
@@ -230,9 +232,16 @@ async def run_import(
                         reading = reader.read(following[0][-1].after)
                     if overlap:
                         ahead = await _judge(sessionmaker, importer, following[1], pending)
-            except BaseException:
+            except asyncio.CancelledError:
                 writing.cancel()
                 await asyncio.gather(writing, return_exceptions=True)
+                raise
+            except Exception:
+                # Reading or judging the next batch failed: the write under way still
+                # finishes and is reported (its rows are in the database) before the error.
+                done = (await asyncio.gather(writing, return_exceptions=True))[0]
+                if not isinstance(done, BaseException) and after_batch is not None:
+                    await after_batch(_advanced(progress, batch, done[0], more), done[0].errors)
                 raise
             result, judged_again = await writing
             progress = _advanced(progress, batch, result, more)

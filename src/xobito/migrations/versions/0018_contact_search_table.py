@@ -37,7 +37,7 @@ down_revision = "0017"
 branch_labels = None
 depends_on = None
 
-# Keep equal to contact.listing.SEARCH_BODY's rule (tests/contact/test_search.py checks it).
+# contact.listing's PG_SEARCH reads it; tests/contact/test_search.py holds it to the API's rule.
 BODY = (
     "lower(concat_ws(' ', {t}firstname, {t}lastname) || chr(31) || {t}phone || chr(31)"
     " || coalesce({t}email, '') || chr(31) || coalesce({t}company, ''))"
@@ -60,10 +60,13 @@ TRIGGERS = {
     "contacts_search_update": (
         "UPDATE",
         "NEW TABLE AS added",
-        f"UPDATE contacts_search s SET body = {BODY.format(t='a.')} FROM added a"
-        f" WHERE s.id = a.id AND s.body IS DISTINCT FROM {BODY.format(t='a.')}",
+        f"UPDATE contacts_search s SET body = {BODY.format(t='a.')}, workspace_id = a.workspace_id"
+        f" FROM added a WHERE s.id = a.id AND (s.body IS DISTINCT FROM {BODY.format(t='a.')}"
+        " OR s.workspace_id <> a.workspace_id)",
     ),
 }
+# TRUNCATE fires no row or DELETE triggers: it empties the search table too.
+TRUNCATE = "contacts_search_truncate"
 OLD_INDEX = (
     "coalesce(firstname, '') || ' ' || coalesce(lastname, '') || ' ' || phone"
     " || ' ' || coalesce(email, '') || ' ' || coalesce(company, '')"
@@ -87,6 +90,14 @@ def upgrade() -> None:
             f" FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
         )
     op.execute(
+        f"CREATE FUNCTION {TRUNCATE}() RETURNS trigger LANGUAGE plpgsql AS $body$\n"
+        "BEGIN\nTRUNCATE contacts_search;\nRETURN NULL;\nEND\n$body$"
+    )
+    op.execute(
+        f"CREATE TRIGGER {TRUNCATE} AFTER TRUNCATE ON contacts"
+        f" FOR EACH STATEMENT EXECUTE FUNCTION {TRUNCATE}()"
+    )
+    op.execute(
         "INSERT INTO contacts_search (id, workspace_id, body)"
         f" SELECT id, workspace_id, {BODY.format(t='')} FROM contacts ORDER BY id"
     )
@@ -103,7 +114,7 @@ def downgrade() -> None:
     op.execute(
         f"CREATE INDEX ix_contacts_search ON contacts USING gin (({OLD_INDEX}) gin_trgm_ops)"
     )
-    for name in TRIGGERS:
+    for name in (*TRIGGERS, TRUNCATE):
         op.execute(f"DROP TRIGGER {name} ON contacts")
         op.execute(f"DROP FUNCTION {name}()")
     op.execute("DROP TABLE contacts_search")
