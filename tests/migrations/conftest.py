@@ -49,6 +49,20 @@ def sql(url: str, statement: str, **params: Any) -> Sequence[Any]:
     return asyncio.run(run())
 
 
+def scalar(url: str, statement: Any, params: dict[str, Any]) -> int:
+    """One statement's single integer (a count), on a connection of its own."""
+
+    async def run() -> int:
+        engine = make_engine(url)
+        try:
+            async with engine.connect() as conn:
+                return int((await conn.execute(statement, params)).scalar_one())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
 def workspace(url: str, subdomain: str) -> int:
     (row,) = sql(
         url,

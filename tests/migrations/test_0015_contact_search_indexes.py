@@ -3,15 +3,13 @@ index find the contacts stored before it, and the ones written after."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from sqlalchemy import text
 
-from tests.migrations.conftest import sql, workspace
+from tests.migrations.conftest import scalar, sql, workspace
 from tests.migrations.test_0014_contact_tallies import contact
 from xobito.contact import listing
-from xobito.kit.db import make_engine
 from xobito.kit.migrate import upgrade
 
 # PostgreSQL's narrowing at this revision (migration 0018 replaced it by a table).
@@ -34,17 +32,7 @@ def searched(url: str, ws: int, term: str) -> int:
         statement = text(
             f"SELECT count(*) FROM contacts WHERE workspace_id = :workspace_id AND {TRIGRAMS}"
         )
-
-    async def run() -> int:
-        engine = make_engine(url)
-        try:
-            async with engine.connect() as conn:
-                result = await conn.execute(statement, {**given, "workspace_id": ws})
-                return int(result.scalar_one())
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
+    return scalar(url, statement, {**given, "workspace_id": ws})
 
 
 def test_searches_find_what_was_there_before(scratch_url: str) -> None:

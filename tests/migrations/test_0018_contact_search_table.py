@@ -5,12 +5,9 @@ FTS5 table goes on serving."""
 
 from __future__ import annotations
 
-import asyncio
-
-from tests.migrations.conftest import sql, workspace
+from tests.migrations.conftest import scalar, sql, workspace
 from tests.migrations.test_0014_contact_tallies import contact
 from xobito.contact import listing
-from xobito.kit.db import make_engine
 from xobito.kit.migrate import upgrade
 
 
@@ -21,17 +18,7 @@ def searched(url: str, ws: int, term: str) -> int:
     if dialect == "postgresql":
         assert set(given) == {"search_body"}  # the search table alone decides
     statement = listing.count_statement(frozenset(given))
-
-    async def run() -> int:
-        engine = make_engine(url)
-        try:
-            async with engine.connect() as conn:
-                result = await conn.execute(statement, {**given, "workspace_id": ws})
-                return int(result.scalar_one())
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
+    return scalar(url, statement, {**given, "workspace_id": ws})
 
 
 def test_the_search_table_holds_what_was_there_and_follows_changes(scratch_url: str) -> None:
