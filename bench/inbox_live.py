@@ -11,16 +11,21 @@ Meta; SSE clients in two client processes (half on each server, one signed-in ag
 
 Measured: for every inbound message, from the moment its webhook POST was answered 200 to
 the moment each client received its ``message`` event: p50 / p99 / max over all (message,
-client) pairs; events lost (a client that never got one); then req/s and p50/p99 of
-``POST /messages/send`` and ``GET /chats`` for ``--phase-seconds`` each on server B, before
-the streams open and while they are open (both servers warmed for 2 s first, so the first
-phase is not the cold one). The machine's load average and each process's CPU are printed.
+client) pairs; events lost (a client that never got one). Then req/s and p50/p99 of
+``POST /messages/send`` and ``GET /chats`` on server B for ``--phase-seconds`` each, four
+times in this order: without streams; with the 500 streams open but watching another
+workspace (idle); with the load on the streams' own workspace (each send is an event to
+every stream: the fan-out's cost, and the SSE clients', on the same cores); without again.
+The two "without" runs bracket the idle one, so drift shows as their difference. Both
+servers are warmed for 2 s and the database ANALYZEd first (the statistics a running
+installation has). The machine's load average and each process's CPU are printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing as mp
 import os
@@ -48,41 +53,48 @@ from xobito.whatsapp.webhooks import inbound_payload
 from xobito.workspace.service import WorkspaceService
 
 SUB, NUMBER, WABA, SECRET = "live", "106540352249001", "419561257919001", "bench-live-secret"
+OTHER, OTHER_NUMBER, OTHER_WABA = "other", "106540352249002", "419561257919002"
 EMAIL, PASSWORD = "agent@live.example.com", "bench-password-123"
 MESSAGE_ID = re.compile(rb'^event: message\ndata: \{"chat":\d+,"message":(\d+)', re.M)
 
 
-async def seed_workspace(url: str) -> str:
+async def seed_workspace(url: str) -> dict[str, str]:
+    """The streams' workspace (``SUB``, with the agent) and ``OTHER`` (API load the streams
+    do not watch); each one's API token."""
     engine = make_engine(url)
     settings = Settings(_env_file=None, password_hashing="fast")  # type: ignore[call-arg]
+    tokens: dict[str, str] = {}
     try:
         async with make_sessionmaker(engine)() as s:
-            ws = await WorkspaceService(s).create({"subdomain": SUB, "name": "Live bench"})
-            _, token = await TokenService(s).create(
-                ws,
-                {
-                    "name": "bench",
-                    "abilities": list(ABILITIES),
-                    "rate_limit_max": seed.TOKEN_RATE_LIMIT,
-                },
-            )
-            ws = await WorkspaceService(s).update(SUB, {"enforce_care_window": False})
-            await ConnectionService(s).connect(
-                ws,
-                {
-                    "provider": "cloud",
-                    "waba_id": WABA,
-                    "phone_number_ids": [NUMBER],
-                    "access_token": "bench-access-token",
-                    "app_secret": SECRET,
-                    "verify_token": "bench-verify",
-                },
-            )
-            await UserService(s, settings).create(
-                ws, {"email": EMAIL, "role": "agent", "password": PASSWORD, "name": "Agent"}
-            )
+            for sub, number, waba in ((SUB, NUMBER, WABA), (OTHER, OTHER_NUMBER, OTHER_WABA)):
+                ws = await WorkspaceService(s).create({"subdomain": sub, "name": f"{sub} bench"})
+                _, tokens[sub] = await TokenService(s).create(
+                    ws,
+                    {
+                        "name": "bench",
+                        "abilities": list(ABILITIES),
+                        "rate_limit_max": seed.TOKEN_RATE_LIMIT,
+                    },
+                )
+                ws = await WorkspaceService(s).update(sub, {"enforce_care_window": False})
+                await ConnectionService(s).connect(
+                    ws,
+                    {
+                        "provider": "cloud",
+                        "waba_id": waba,
+                        "phone_number_ids": [number],
+                        "access_token": "bench-access-token",
+                        "app_secret": SECRET,
+                        "verify_token": "bench-verify",
+                    },
+                )
+                if sub == SUB:
+                    await UserService(s, settings).create(
+                        ws,
+                        {"email": EMAIL, "role": "agent", "password": PASSWORD, "name": "Agent"},
+                    )
             await s.commit()
-            return token
+            return tokens
     finally:
         await engine.dispose()
 
@@ -154,6 +166,46 @@ async def _clients(
     return received
 
 
+class Streams:
+    """``count`` SSE streams, half on each server, in two client processes, open for the
+    ``with`` block; what each received is in ``outs`` afterwards."""
+
+    def __init__(self, bases: list[str], cookie: str, count: int, work: Path) -> None:
+        work.mkdir(exist_ok=True)
+        ctx = mp.get_context("spawn")
+        self.stop = ctx.Event()
+        self.ready = [ctx.Event(), ctx.Event()]
+        half = count // 2
+        self.outs = [str(work / f"clients-{i}.json") for i in (0, 1)]
+        self.procs = [
+            ctx.Process(
+                target=clients_main,
+                args=(
+                    bases[i],
+                    cookie,
+                    half if i == 0 else count - half,
+                    self.outs[i],
+                    self.ready[i],
+                    self.stop,
+                ),
+            )
+            for i in (0, 1)
+        ]
+
+    def __enter__(self) -> Streams:
+        for p in self.procs:
+            p.start()
+        for r in self.ready:
+            if not r.wait(120):
+                raise RuntimeError("SSE clients did not connect")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for p in self.procs:
+            p.join(60)
+
+
 # ---- load -----------------------------------------------------------------------------------
 
 
@@ -197,14 +249,14 @@ async def post_inbound(base: str, rate: int, seconds: float) -> dict[str, float]
 
 
 async def throughput(
-    base: str, token: str, seconds: float, connections: int = 16
+    base: str, token: str, seconds: float, sub: str = OTHER, connections: int = 16
 ) -> dict[str, dict[str, float]]:
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     out: dict[str, dict[str, float]] = {}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         for name, method, path in (
-            ("POST /messages/send", "POST", f"/api/v1/{SUB}/messages/send"),
-            ("GET /chats", "GET", f"/api/v1/{SUB}/chats?per_page=15"),
+            ("POST /messages/send", "POST", f"/api/v1/{sub}/messages/send"),
+            ("GET /chats", "GET", f"/api/v1/{sub}/chats?per_page=15"),
         ):
             latencies: list[float] = []
             errors = 0
@@ -220,10 +272,10 @@ async def throughput(
             ) -> None:
                 nonlocal errors
                 while time.monotonic() < end:
-                    n = next(counter)
+                    n = next(counter)  # 500 numbers: the warm-up made their contacts
                     body = (
                         json.dumps(
-                            {"phone_number": f"+1415{8000000 + n % 5000}", "message_body": "Hi"}
+                            {"phone_number": f"+1415{8000000 + n % 500}", "message_body": "Hi"}
                         )
                         if method == "POST"
                         else None
@@ -244,6 +296,14 @@ async def throughput(
                 "errors": errors,
             }
     return out
+
+
+async def analyze(url: str) -> None:
+    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
+    try:
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
 
 
 async def wamid_ids(url: str) -> dict[str, tuple[int, float]]:
@@ -290,6 +350,19 @@ def env_for(db: seed.Database, graph: str) -> dict[str, str]:
     return env
 
 
+def postgres_cpu() -> float:
+    """CPU seconds of every PostgreSQL process (backends come and go: a lower bound)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in {"postgres", "postmaster"}:
+                    total += cpu_seconds(int(entry.name))
+            except (OSError, ValueError):
+                continue
+    return total
+
+
 def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(len(values) * p))] if values else float("nan")
 
@@ -303,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="xobito-inbox-live-"))
     with seed.database("postgres", work) as db, fake_graph(0, work) as graph:
-        token = asyncio.run(seed_workspace(db.url))
+        tokens = asyncio.run(seed_workspace(db.url))
         env = env_for(db, graph.base_url)
         ports = [runner.free_port(), runner.free_port()]
         py = sys.executable
@@ -330,46 +403,42 @@ def main(argv: list[str] | None = None) -> int:
             process(serve[0], work / "a.log", env) as pid_a,
             process(serve[1], work / "b.log", env) as pid_b,
             process([py, "-m", "xobito.cli.main", "worker"], work / "worker.log", env) as pid_w,
+            contextlib.ExitStack() as clients,
         ):
             bases = [f"http://127.0.0.1:{p}" for p in ports]
             for base, name in zip(bases, ("a", "b"), strict=True):
                 wait_ready(f"{base}/healthz", work / f"{name}.log")
             pids = {"api A": pid_a, "api B": pid_b, "worker": pid_w}
+            servers = dict(pids)
             print(
                 f"# inbox live bench: {args.clients} SSE clients, {args.rate} inbound/s"
                 f" for {args.seconds:g} s; load {os.getloadavg()}"
             )
             for base in bases:  # warm both (statement caches, pools), then compare on B
-                asyncio.run(throughput(base, token, min(2.0, args.phase_seconds)))
-            before = asyncio.run(throughput(bases[1], token, args.phase_seconds))
+                for sub in (SUB, OTHER):
+                    asyncio.run(throughput(base, tokens[sub], min(2.0, args.phase_seconds), sub))
+            # The statistics a running installation has: planned on a fresh database's empty
+            # tables, GET /chats's newest-message query fell from 37 to 5 req/s over three
+            # phases (a plan for one row, kept by the prepared statement, on thousands).
+            asyncio.run(analyze(db.url))
             cookie = asyncio.run(sign_in(bases[0]))
-            ctx = mp.get_context("spawn")
-            ready = [ctx.Event(), ctx.Event()]
-            stop = ctx.Event()
             half = args.clients // 2
-            outs = [str(work / f"clients-{i}.json") for i in (0, 1)]
-            procs = [
-                ctx.Process(
-                    target=clients_main,
-                    args=(
-                        bases[i],
-                        cookie,
-                        half if i == 0 else args.clients - half,
-                        outs[i],
-                        ready[i],
-                        stop,
-                    ),
+
+            def phase(label: str, sub: str, extra: dict[str, int]) -> None:
+                watched = {**servers, **extra}
+                start = {k: cpu_seconds(v) for k, v in watched.items()}
+                phases[label] = asyncio.run(
+                    throughput(bases[1], tokens[sub], args.phase_seconds, sub)
                 )
-                for i in (0, 1)
-            ]
-            for p in procs:
-                p.start()
-            for r in ready:
-                if not r.wait(120):
-                    raise RuntimeError("SSE clients did not connect")
-            print(f"# {args.clients} streams open ({half} on A, {args.clients - half} on B)")
-            during = asyncio.run(throughput(bases[1], token, args.phase_seconds))
+                phase_cpu[label] = {k: cpu_seconds(v) - start[k] for k, v in watched.items()}
+
+            streams = clients.enter_context(Streams(bases, cookie, args.clients, work / "live"))
+            procs, outs = streams.procs, streams.outs
+            for i, p in enumerate(procs):  # the load generator's own share of the cores
+                pids[f"clients {'AB'[i]}"] = p.pid or 0
+            pids["this script"] = os.getpid()
             cpu0 = {k: cpu_seconds(v) for k, v in pids.items()}
+            pg0 = postgres_cpu()
             t0 = time.monotonic()
             accepted = asyncio.run(post_inbound(bases[0], args.rate, args.seconds))
             post_elapsed = time.monotonic() - t0
@@ -378,9 +447,24 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(3)  # the last events reach the clients
             load = os.getloadavg()
             cpu = {k: cpu_seconds(v) - cpu0[k] for k, v in pids.items()}
-            stop.set()
-            for p in procs:
-                p.join(60)
+            cpu["PostgreSQL"] = postgres_cpu() - pg0
+            clients.close()  # the streams end; each client process writes what it received
+            # Then the API's throughput (the inbound phase first: what it measures is not
+            # after a minute of other load). Load on OTHER without streams, with the streams
+            # open on SUB (idle: they watch another workspace), without again: the two
+            # "without" runs bracket the "with" one, so drift (more rows, warmer caches)
+            # shows as their difference, not as the streams' cost. Then load on SUB itself:
+            # every send is an event to every stream.
+            phases: dict[str, dict[str, dict[str, float]]] = {}
+            phase_cpu: dict[str, dict[str, float]] = {}
+            phase("without streams", OTHER, {})
+            with Streams(bases, cookie, args.clients, work / "idle") as idle:
+                print(f"# {args.clients} streams open ({half} on A, {args.clients - half} on B)")
+                procs_of = {f"clients {'AB'[i]}": p.pid or 0 for i, p in enumerate(idle.procs)}
+                phase("streams open", OTHER, procs_of)
+                phase("streams get the sends", SUB, procs_of)
+            print("# streams closed")
+            phase("without again", OTHER, {})
             ids = asyncio.run(wamid_ids(db.url))
             by_id = {ids[w][0]: t for w, t in accepted.items() if w in ids}
             stored_after = sorted(ids[w][1] - t for w, t in accepted.items() if w in ids)
@@ -421,15 +505,32 @@ def main(argv: list[str] | None = None) -> int:
                 "  target p99 < 500 ms: "
                 + ("met" if latencies and pct(latencies, 0.99) < 0.5 and lost == 0 else "NOT met")
             )
-            print("throughput (16 connections)      without streams            with streams open")
-            for name in before:
-                b, d = before[name], during[name]
+            print(
+                f"throughput on B, 16 connections, {args.phase_seconds:g} s each, in this order;"
+                f" the load on {OTHER!r} except where the streams get the sends (on {SUB!r})"
+            )
+            for name in phases["without streams"]:
+                mean_rps = sum(phases[k][name]["rps"] for k in ("without streams", "without again"))
+                print(f"  {name}")
+                for label, runs in phases.items():
+                    r = runs[name]
+                    change = (
+                        ""
+                        if label.startswith("without")
+                        else f"  {r['rps'] / (mean_rps / 2) * 100 - 100:+.0f} % vs the without mean"
+                    )
+                    print(
+                        f"    {label:<22} {r['rps']:5.0f} req/s  p50 {r['p50_ms']:5.1f} ms"
+                        f"  p99 {r['p99_ms']:6.1f} ms  errors {r['errors']}{change}"
+                    )
+            for label, used in phase_cpu.items():
+                clients_cpu = sum(v for k, v in used.items() if k.startswith("clients"))
                 print(
-                    f"  {name:<22} {b['rps']:7.0f} req/s p50 {b['p50_ms']:5.1f}"
-                    f" p99 {b['p99_ms']:6.1f} ms | {d['rps']:7.0f} req/s"
-                    f" p50 {d['p50_ms']:5.1f} p99 {d['p99_ms']:6.1f} ms"
-                    f"  ({d['rps'] / b['rps'] * 100 - 100:+.0f} %)"
-                    f"  errors {b['errors']}/{d['errors']}"
+                    f"CPU seconds, {label}: "
+                    + ", ".join(
+                        f"{k} {v:.1f}" for k, v in used.items() if not k.startswith("clients")
+                    )
+                    + (f", SSE clients {clients_cpu:.1f}" if clients_cpu else "")
                 )
             print(
                 "CPU seconds during the inbound phase: "

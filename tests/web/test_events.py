@@ -22,6 +22,7 @@ from tests.conftest import ADMIN_KEY
 from tests.factories import PASSWORD, Factory
 from tests.servers import Server, running_servers
 from xobito.live.publish import publish
+from xobito.web.events import heartbeat_wait
 
 META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
 ENV = {
@@ -194,3 +195,56 @@ async def test_streams_are_per_workspace_and_members_only(
     finally:
         await client.aclose()
         await anonymous.aclose()
+
+
+async def raw_lines_until(
+    response: httpx.Response, wanted: str | None, within: float = 10
+) -> list[str]:
+    """Lines of the stream up to and including one starting with ``wanted``; with ``None``,
+    up to the end of the stream. Fails after ``within`` seconds."""
+    lines = LINES.get(response)
+    if lines is None:
+        lines = LINES[response] = response.aiter_lines()
+    seen: list[str] = []
+    async with asyncio.timeout(within):
+        async for line in lines:
+            seen.append(line)
+            if wanted is not None and line.startswith(wanted):
+                return seen
+    assert wanted is None, f"the stream ended before {wanted!r}: {seen}"
+    return seen
+
+
+async def test_an_idle_stream_gets_heartbeats_and_ends_when_its_user_signs_out(
+    servers: list[Server], factory: Factory
+) -> None:
+    tenant = await factory.tenant()
+    user = await factory.user(tenant.workspace, "agent")
+    client = await signed_in(servers[0].url, user.email)
+    try:
+        async with stream(client, f"/app/{tenant.workspace.subdomain}/events") as r:
+            # Nothing happens in the workspace: proxies still see bytes (XOBITO_LIVE_
+            # HEARTBEAT_SECONDS is 1 here), and each heartbeat re-checks the session.
+            await raw_lines_until(r, ": heartbeat")
+            await raw_lines_until(r, ": heartbeat")
+            page = await client.get(f"/app/{tenant.workspace.subdomain}/inbox")
+            token = META_CSRF.search(page.text)
+            assert token is not None
+            out = await client.post(
+                "/app/logout",
+                data={"csrf_token": token.group(1)},
+                headers={"Sec-Fetch-Site": "same-origin"},
+            )
+            assert out.status_code == 303
+            # Signed out: the stream ends at its next heartbeat instead of sending one (one
+            # whose session check ran before the sign-out committed may still come first).
+            rest = await raw_lines_until(r, None)
+            assert sum(line.startswith(": heartbeat") for line in rest) <= 1, rest
+    finally:
+        await client.aclose()
+
+
+def test_heartbeats_are_spread_so_streams_opened_together_do_not_check_at_once() -> None:
+    waits = [heartbeat_wait(10.0) for _ in range(200)]
+    assert all(5.0 <= w <= 10.0 for w in waits)
+    assert max(waits) - min(waits) > 2.5  # spread over the range, not one instant
