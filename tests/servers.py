@@ -95,10 +95,15 @@ def stop(server: Server) -> None:
 
 
 def start_server(
-    backend: Backend, admin_key: str, workdir: str, extra_env: dict[str, str] | None = None
+    backend: Backend,
+    admin_key: str,
+    workdir: str,
+    extra_env: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> Server:
-    """Spawn one uvicorn process on 127.0.0.1 and a free port; does not wait for it."""
-    port = free_port()
+    """Spawn one uvicorn process on 127.0.0.1 and ``port`` (a free one by default); does
+    not wait for it."""
+    port = port or free_port()
     log = Path(workdir) / f"server-{port}.log"
     cmd = [
         sys.executable,

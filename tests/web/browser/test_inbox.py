@@ -1,12 +1,14 @@
 """The team inbox in a real browser, two agents in two browser contexts against a real server:
 a customer's message appears live in both lists, a reply's ticks move to read, an assignment
 shows up live for the other agent, the closed care window sends a template instead, a failed send
-shows Meta's reason and its timeline. Background work (the inbound queue, the sandbox's
+shows Meta's reason and its timeline, a crashed server shows "Reconnecting…" and the page catches
+up after its restart. Background work (the inbound queue, the sandbox's
 statuses) is run by the test's own worker on the same database (``drain``); the server's
 stream picks the events up from the database like any other process's."""
 
 from __future__ import annotations
 
+import tempfile
 from datetime import timedelta
 
 import httpx
@@ -14,7 +16,10 @@ from fastapi import FastAPI
 from playwright.async_api import Page
 from sqlalchemy import select, update
 
+from tests.backends import Backend
+from tests.conftest import ADMIN_KEY
 from tests.factories import Factory
+from tests.servers import start_server, stop, wait_until_healthy
 from tests.web.browser.conftest import Contexts, expect, sign_in
 from tests.web.conftest import Team
 from xobito.kit.time import utcnow
@@ -197,3 +202,42 @@ async def test_a_failed_send_shows_meta_reason_and_its_timeline(
     await expect(page.get_by_text("Meta refused it (HTTP 400)")).to_be_visible()
     await page.get_by_role("link", name="Back to the conversation with Bo Broken").click()
     await expect(page.get_by_role("heading", name="Bo Broken")).to_be_visible()
+
+
+async def test_a_crashed_server_shows_reconnecting_and_the_page_catches_up_after_restart(
+    people: Contexts,
+    team: Team,
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    backend: Backend,
+) -> None:
+    (page,) = await agents(people, team.agent.email)  # signed in (cookies ignore the port)
+    with tempfile.TemporaryDirectory(prefix="xobito-server-") as workdir:
+        own = start_server(backend, ADMIN_KEY, workdir)
+        again = None
+        try:
+            wait_until_healthy(own)
+            await page.goto(f"{own.url}/app/acme/inbox")
+            status = page.locator("#live-status")
+            await expect(page.get_by_text("No conversations here yet.")).to_be_visible()
+            await expect(status).to_be_hidden()
+
+            own.process.kill()  # the stream drops; reconnecting fails while it is down
+            own.process.wait()
+            await expect(status).to_be_visible()
+            await expect(status).to_have_text("Reconnecting…")
+
+            # Meanwhile a customer writes. A new server on the same address: the page's
+            # stream resumes from the last event it saw (read from the database) and the
+            # conversation appears without a reload.
+            customer = Customer(app, client, admin_headers)
+            await customer.writes("acme", ANN, "Anyone there?", "Ann Able")
+            again = start_server(backend, ADMIN_KEY, workdir, port=int(own.url.rsplit(":", 1)[1]))
+            wait_until_healthy(again)
+            await expect(status).to_be_hidden(timeout=30_000)
+            await expect(page.get_by_role("link", name="Ann Able")).to_be_visible()
+        finally:
+            stop(own)
+            if again is not None:
+                stop(again)
