@@ -193,17 +193,26 @@ class Streams:
         ]
 
     def __enter__(self) -> Streams:
-        for p in self.procs:
-            p.start()
-        for r in self.ready:
-            if not r.wait(120):
-                raise RuntimeError("SSE clients did not connect")
+        try:
+            for p in self.procs:
+                p.start()
+            for r in self.ready:
+                if not r.wait(120):
+                    raise RuntimeError("SSE clients did not connect")
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
         for p in self.procs:
+            if p.pid is None:
+                continue  # never started
             p.join(60)
+            if p.is_alive():
+                p.terminate()
+                p.join(10)
 
 
 # ---- load -----------------------------------------------------------------------------------
@@ -425,12 +434,14 @@ def main(argv: list[str] | None = None) -> int:
             half = args.clients // 2
 
             def phase(label: str, sub: str, extra: dict[str, int]) -> None:
-                watched = {**servers, **extra}
+                watched = {**servers, "this script": os.getpid(), **extra}
                 start = {k: cpu_seconds(v) for k, v in watched.items()}
+                pg_start = postgres_cpu()
                 phases[label] = asyncio.run(
                     throughput(bases[1], tokens[sub], args.phase_seconds, sub)
                 )
-                phase_cpu[label] = {k: cpu_seconds(v) - start[k] for k, v in watched.items()}
+                used = {k: cpu_seconds(v) - start[k] for k, v in watched.items()}
+                phase_cpu[label] = {**used, "PostgreSQL": postgres_cpu() - pg_start}
 
             streams = clients.enter_context(Streams(bases, cookie, args.clients, work / "live"))
             procs, outs = streams.procs, streams.outs
@@ -510,14 +521,16 @@ def main(argv: list[str] | None = None) -> int:
                 f" the load on {OTHER!r} except where the streams get the sends (on {SUB!r})"
             )
             for name in phases["without streams"]:
-                mean_rps = sum(phases[k][name]["rps"] for k in ("without streams", "without again"))
+                without_mean = (
+                    sum(phases[k][name]["rps"] for k in ("without streams", "without again")) / 2
+                )
                 print(f"  {name}")
                 for label, runs in phases.items():
                     r = runs[name]
                     change = (
                         ""
                         if label.startswith("without")
-                        else f"  {r['rps'] / (mean_rps / 2) * 100 - 100:+.0f} % vs the without mean"
+                        else f"  {r['rps'] / max(without_mean, 1e-9) - 1:+.0%} vs the without mean"
                     )
                     print(
                         f"    {label:<22} {r['rps']:5.0f} req/s  p50 {r['p50_ms']:5.1f} ms"

@@ -104,7 +104,7 @@ def start_server(
     """Spawn one uvicorn process on 127.0.0.1 and ``port`` (a free one by default); does
     not wait for it."""
     port = port or free_port()
-    log = Path(workdir) / f"server-{port}.log"
+    log = Path(workdir) / f"server-{port}-{time.monotonic_ns()}.log"  # a restart keeps both
     cmd = [
         sys.executable,
         "-m",

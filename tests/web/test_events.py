@@ -222,24 +222,23 @@ async def test_an_idle_stream_gets_heartbeats_and_ends_when_its_user_signs_out(
     user = await factory.user(tenant.workspace, "agent")
     client = await signed_in(servers[0].url, user.email)
     try:
+        page = await client.get(f"/app/{tenant.workspace.subdomain}/inbox")
+        token = META_CSRF.search(page.text)
+        assert token is not None
         async with stream(client, f"/app/{tenant.workspace.subdomain}/events") as r:
             # Nothing happens in the workspace: proxies still see bytes (XOBITO_LIVE_
             # HEARTBEAT_SECONDS is 1 here), and each heartbeat re-checks the session.
             await raw_lines_until(r, ": heartbeat")
             await raw_lines_until(r, ": heartbeat")
-            page = await client.get(f"/app/{tenant.workspace.subdomain}/inbox")
-            token = META_CSRF.search(page.text)
-            assert token is not None
             out = await client.post(
                 "/app/logout",
                 data={"csrf_token": token.group(1)},
                 headers={"Sec-Fetch-Site": "same-origin"},
             )
             assert out.status_code == 303
-            # Signed out: the stream ends at its next heartbeat instead of sending one (one
-            # whose session check ran before the sign-out committed may still come first).
-            rest = await raw_lines_until(r, None)
-            assert sum(line.startswith(": heartbeat") for line in rest) <= 1, rest
+            # Signed out: the stream ends at its next session check (an endless stream
+            # fails here after 10 s).
+            await raw_lines_until(r, None)
     finally:
         await client.aclose()
 

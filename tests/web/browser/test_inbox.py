@@ -8,6 +8,7 @@ stream picks the events up from the database like any other process's."""
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from datetime import timedelta
 
@@ -27,6 +28,12 @@ from xobito.models import Chat, Message
 from xobito.template.service import TemplateService
 
 ANN = "+14155550801"
+# The page's EventSource (kept by htmx's SSE extension on the sse-connect element) is open.
+STREAM_OPEN = """() => {
+  const el = document.querySelector("[sse-connect]");
+  const source = el && el["htmx-internal-data"] && el["htmx-internal-data"].sseEventSource;
+  return !!source && source.readyState === EventSource.OPEN;
+}"""
 BROKEN = "+14155550000"
 
 
@@ -213,18 +220,20 @@ async def test_a_crashed_server_shows_reconnecting_and_the_page_catches_up_after
     backend: Backend,
 ) -> None:
     (page,) = await agents(people, team.agent.email)  # signed in (cookies ignore the port)
+    env = {"XOBITO_AUTH_CACHE_SECONDS": "0", "XOBITO_PASSWORD_HASHING": "fast"}
     with tempfile.TemporaryDirectory(prefix="xobito-server-") as workdir:
-        own = start_server(backend, ADMIN_KEY, workdir)
+        own = start_server(backend, ADMIN_KEY, workdir, env)
         again = None
         try:
-            wait_until_healthy(own)
+            await asyncio.to_thread(wait_until_healthy, own)
             await page.goto(f"{own.url}/app/acme/inbox")
             status = page.locator("#live-status")
             await expect(page.get_by_text("No conversations here yet.")).to_be_visible()
+            await page.wait_for_function(STREAM_OPEN)
             await expect(status).to_be_hidden()
 
             own.process.kill()  # the stream drops; reconnecting fails while it is down
-            own.process.wait()
+            await asyncio.to_thread(own.process.wait)
             await expect(status).to_be_visible()
             await expect(status).to_have_text("Reconnecting…")
 
@@ -233,8 +242,9 @@ async def test_a_crashed_server_shows_reconnecting_and_the_page_catches_up_after
             # conversation appears without a reload.
             customer = Customer(app, client, admin_headers)
             await customer.writes("acme", ANN, "Anyone there?", "Ann Able")
-            again = start_server(backend, ADMIN_KEY, workdir, port=int(own.url.rsplit(":", 1)[1]))
-            wait_until_healthy(again)
+            port = int(own.url.rsplit(":", 1)[1])
+            again = start_server(backend, ADMIN_KEY, workdir, env, port=port)
+            await asyncio.to_thread(wait_until_healthy, again)
             await expect(status).to_be_hidden(timeout=30_000)
             await expect(page.get_by_role("link", name="Ann Able")).to_be_visible()
         finally:
