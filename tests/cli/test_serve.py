@@ -72,3 +72,12 @@ def test_worker_processes_get_a_generous_health_check(
         backend, monkeypatch, "--workers", "2", XOBITO_SERVE_HEALTHCHECK_SECONDS="15"
     )
     assert started["timeout_worker_healthcheck"] == 15
+
+
+def test_worker_processes_are_given_a_bounded_graceful_shutdown(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, started = serve(backend, monkeypatch, XOBITO_SERVE_SHUTDOWN_SECONDS="3")
+    assert started["timeout_graceful_shutdown"] == 3
+    _, started = serve(backend, monkeypatch)
+    assert started["timeout_graceful_shutdown"] == 10

@@ -68,6 +68,8 @@ def root(
     ] = False,
 ) -> None:
     """Xobito: self-hostable WhatsApp Business messaging platform."""
+
+
 app.command("worker")(messaging.worker)
 app.command("doctor")(doctor.doctor)
 
@@ -113,6 +115,7 @@ def serve(
             proxy_headers=True,
             log_level=settings.log_level.lower(),
             timeout_worker_healthcheck=settings.serve_healthcheck_seconds,
+            timeout_graceful_shutdown=settings.serve_shutdown_seconds,
         )
 
 
