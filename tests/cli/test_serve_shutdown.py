@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import subprocess
 import sys
@@ -16,8 +15,9 @@ from pathlib import Path
 import httpx
 
 from tests.backends import Backend
+from tests.conftest import ADMIN_KEY
 from tests.factories import Factory
-from tests.servers import Server, free_port, wait_until_healthy
+from tests.servers import Server, free_port, server_env, wait_until_healthy
 from tests.web.test_events import raw_lines_until, signed_in, stream
 
 
@@ -42,17 +42,15 @@ async def test_sigterm_ends_open_event_streams_and_the_server_exits(
     tenant = await factory.tenant()
     user = await factory.user(tenant.workspace, "agent")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XOBITO_")}
-    env.update(
-        XOBITO_ENV="testing",
-        XOBITO_DATABASE_URL=backend.database_url,
-        XOBITO_REDIS_PREFIX=backend.redis_prefix,
-        XOBITO_WORKER_IN_PROCESS="false",
-        XOBITO_PASSWORD_HASHING="fast",
-        XOBITO_AUTH_CACHE_SECONDS="0",
-        XOBITO_LIVE_HEARTBEAT_SECONDS="1",
-        XOBITO_SERVE_SHUTDOWN_SECONDS="1",
-        XOBITO_LOG_LEVEL="WARNING",
+    env = server_env(
+        backend,
+        ADMIN_KEY,
+        {
+            "XOBITO_PASSWORD_HASHING": "fast",
+            "XOBITO_AUTH_CACHE_SECONDS": "0",
+            "XOBITO_LIVE_HEARTBEAT_SECONDS": "1",
+            "XOBITO_SERVE_SHUTDOWN_SECONDS": "1",
+        },
     )
     process, log = start_serve(port, env, tmp_path)
     server = Server(f"http://127.0.0.1:{port}", process, log)
