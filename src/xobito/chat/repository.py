@@ -7,24 +7,12 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import (
-    ARRAY,
-    ColumnElement,
-    Integer,
-    and_,
-    bindparam,
-    exists,
-    func,
-    or_,
-    select,
-    true,
-    update,
-)
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from xobito.kit.repository import ScopedRepository
-from xobito.kit.sql import dialect_of
+from xobito.kit.sql import dialect_of, value_rows
 from xobito.models import ApiToken, Chat, Contact, Membership, Message, User
 
 
@@ -190,14 +178,10 @@ class ThreadRepository(ScopedRepository[Message]):
         return {m.chat_id: m for m in found if m.chat_id is not None}
 
     async def _last_of_lateral(self, chat_ids: Collection[int]) -> dict[int, Message]:
-        ids = (
-            func.unnest(bindparam("chat_ids", list(chat_ids), type_=ARRAY(Integer)))
-            .table_valued("id")
-            .render_derived(name="listed")
-        )
+        ids = value_rows("postgresql", list(chat_ids))
         newest = (
             select(Message)
-            .where(self.scope(), Message.chat_id == ids.c.id, Message.direction != "note")
+            .where(self.scope(), Message.chat_id == ids.c.value, Message.direction != "note")
             .order_by(Message.id.desc())
             .limit(1)
             .lateral("newest")
