@@ -35,7 +35,12 @@ SELECT
   - (SELECT count(*) FROM contact_groups WHERE group_id = :g),
   (SELECT coalesce(sum(n), 0) FROM contact_tallies WHERE workspace_id = :w AND facet = 's'
      AND value = :s)
-  - (SELECT count(*) FROM contacts WHERE workspace_id = :w AND status_id = :s)
+  - (SELECT count(*) FROM contacts WHERE workspace_id = :w AND status_id = :s),
+  (SELECT count(*) FROM (SELECT value FROM contact_tallies WHERE workspace_id = :w
+     AND facet = 'p' GROUP BY value HAVING sum(n) <> 0) p FULL JOIN (SELECT id / 1024 AS value,
+     count(*) AS n FROM contacts WHERE workspace_id = :w GROUP BY id / 1024) c USING (value)
+   WHERE (SELECT sum(n) FROM contact_tallies t WHERE t.workspace_id = :w AND t.facet = 'p'
+     AND t.value = coalesce(p.value, c.value)) IS DISTINCT FROM c.n)
 """
 
 

@@ -178,16 +178,65 @@ def conditions(keys: frozenset[str], matched: Any = None) -> list[ColumnElement[
     ]
 
 
-def _page_cte(keys: frozenset[str], sort: str = "id", matched: Any = None) -> Any:
-    """The page's rows. Its ids are found first (an index-only walk past the offset, even
-    at page 5,000; a search alone: its matches in id order), then only those rows are read."""
-    if matched is not None and keys == {"search_body"} and sort == "id":
-        found: Select[Any] = select(matched.c.id).order_by(matched.c.id)
+# Migration 0019 (PostgreSQL): the tallies count each workspace's contacts per block of
+# POSITION_BLOCK ids (facet "p"), so an unfiltered page by id at an offset of DEEP_OFFSET or
+# more starts its index walk at the block holding its first row.
+POSITION_BLOCK = 1024
+DEEP_OFFSET = POSITION_BLOCK
+
+
+def deep(keys: frozenset[str], sort: str, offset: int, dialect: str) -> bool:
+    """Whether a page starts from the position blocks rather than walking the index."""
+    return dialect == "postgresql" and not keys and sort == "id" and offset >= DEEP_OFFSET
+
+
+def _deep_ids() -> Select[Any]:
+    """The page's ids from the block holding row ``offset``: the blocks summed in id order
+    give that block and how many rows come before it, and the walk skips the rest."""
+    t = ContactTally
+    blocks = (
+        select(t.value, cast(func.sum(t.n), BigInteger).label("n"))
+        .where(t.workspace_id == bindparam("workspace_id"), t.facet == literal_column("'p'"))
+        .group_by(t.value)
+        .subquery("blocks")
+    )
+    upto = cast(func.sum(blocks.c.n).over(order_by=blocks.c.value), BigInteger)
+    running = select(blocks.c.value, blocks.c.n, upto.label("upto")).subquery("running")
+    start = (
+        select(running.c.value, (running.c.upto - running.c.n).label("before"))
+        .where(running.c.upto > bindparam("offset"))
+        .order_by(running.c.value)
+        .limit(1)
+        .cte("start")
+    )
+    first_id = select(start.c.value * POSITION_BLOCK).scalar_subquery()
+    skip = select(bindparam("offset") - start.c.before).scalar_subquery()
+    return (
+        select(TABLE.c.id)
+        .where(TABLE.c.workspace_id == bindparam("workspace_id"), TABLE.c.id >= first_id)
+        .order_by(TABLE.c.id)
+        .limit(bindparam("limit"))
+        .offset(skip)
+    )
+
+
+def _page_cte(
+    keys: frozenset[str], sort: str = "id", matched: Any = None, deep: bool = False
+) -> Any:
+    """The page's rows. Its ids are found first (an index-only walk past the offset, from
+    the nearest position block when ``deep``; a search alone: its matches in id order),
+    then only those rows are read."""
+    if deep:
+        found: Select[Any] = _deep_ids()
+    elif matched is not None and keys == {"search_body"} and sort == "id":
+        found = select(matched.c.id).order_by(matched.c.id)
     else:
         found = (
             select(TABLE.c.id).where(*conditions(keys, matched)).order_by(*order_by(TABLE.c, sort))
         )
-    ids = found.limit(bindparam("limit")).offset(bindparam("offset")).subquery("page_ids")
+    if not deep:
+        found = found.limit(bindparam("limit")).offset(bindparam("offset"))
+    ids = found.subquery("page_ids")
     return select(TABLE).join(ids, TABLE.c.id == ids.c.id).cte("page")
 
 
@@ -221,10 +270,11 @@ def _total(keys: frozenset[str], matched: Any = None) -> Any:
 
 
 @lru_cache(maxsize=64)
-def rows_statement(keys: frozenset[str], sort: str = "id") -> Select[Any]:
-    """Page rows with ``total_count`` and comma-separated ``group_ids`` (any database)."""
+def rows_statement(keys: frozenset[str], sort: str = "id", deep: bool = False) -> Select[Any]:
+    """Page rows with ``total_count`` and comma-separated ``group_ids`` (any database;
+    ``deep`` on PostgreSQL only)."""
     matched = _matched(keys)
-    page = _page_cte(keys, sort, matched)
+    page = _page_cte(keys, sort, matched, deep)
     groups = (
         select(func.aggregate_strings(cast(ContactGroup.group_id, String), ","))
         .where(ContactGroup.contact_id == page.c.id)
@@ -293,11 +343,13 @@ def _pg_record(page: Any) -> Any:
 
 
 @lru_cache(maxsize=64)
-def pg_json_statement(keys: frozenset[str]) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+def pg_json_statement(
+    keys: frozenset[str], deep: bool = False
+) -> tuple[str, tuple[str, ...], dict[str, Any]]:
     """PostgreSQL: ``(sql, parameter names in order, constant parameters)`` of a one-row
     statement returning the page as JSON text, its row count and the total."""
     matched = _matched(keys)
-    page = _page_cte(keys, matched=matched)
+    page = _page_cte(keys, matched=matched, deep=deep)
     empty: Any = literal_column("'[]'::json")
     data = func.coalesce(func.json_agg(aggregate_order_by(_pg_record(page), page.c.id)), empty)
     stmt = select(

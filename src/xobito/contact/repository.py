@@ -63,7 +63,8 @@ class ContactRepository(ScopedRepository[Contact]):
         """One page, each contact's group ids and the total, in a single round trip."""
         params = self._page_params(page, per_page, given)
         keys = frozenset(params) - PAGING
-        statement = listing.rows_statement(keys, sort)
+        deep = listing.deep(keys, sort, params["offset"], dialect_of(self.session))
+        statement = listing.rows_statement(keys, sort, deep)
         rows = list((await self.session.execute(statement, params)).all())
         if not rows:
             count = listing.count_statement(keys)
@@ -101,7 +102,9 @@ class ContactRepository(ScopedRepository[Contact]):
         if self.session.bind is None or self.session.bind.dialect.name != "postgresql":
             return None
         params = self._page_params(page, per_page, given)
-        sql, names, constants = listing.pg_json_statement(frozenset(params) - PAGING)
+        keys = frozenset(params) - PAGING
+        deep = listing.deep(keys, "id", params["offset"], "postgresql")
+        sql, names, constants = listing.pg_json_statement(keys, deep)
         params = {**constants, **params}
         connection = await (await self.session.connection()).get_raw_connection()
         row = await connection.driver_connection.fetchrow(  # type: ignore[union-attr]

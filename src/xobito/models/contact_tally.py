@@ -11,7 +11,8 @@ TallyId = BigInteger().with_variant(Integer(), "sqlite")
 class ContactTally(Base):
     """How many contacts a workspace has, in all (``facet`` ``""``, ``value`` 0) and per
     status (``"s"``), source (``"o"``) and group (``"g"``) id: the exact ``total`` of the
-    contact list without counting rows.
+    contact list without counting rows. On PostgreSQL also per block of 1,024 contact ids
+    (``"p"``, value ``id / 1024``, migration 0019), where a deep page starts.
 
     Written only by database triggers on ``contacts`` and ``contact_groups`` (migration
     0014), in the transaction of the change, whatever made it (the API, an import, a send,
