@@ -152,15 +152,13 @@ def _unpacked(packed: list[Packed], more: bool) -> Read:
             row,
             groups,
             errors,
-            values if row is None else _set_values(row),
+            # A valid record's values are its row's: the judge reads them with ``get`` (a
+            # field left empty is None), so the row itself serves, without a copy per row.
+            values if row is None else row,
         )
         for line, after, problem, row, groups, errors, values in packed
     ]
     return [j.record for j in parsed], parsed, more
-
-
-def _set_values(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if v is not None}
 
 
 class ProcessReader:

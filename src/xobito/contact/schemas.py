@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
@@ -81,7 +82,14 @@ def group_names(raw: str | None) -> list[str]:
     """``"vip, , new"`` → ``["vip", "new"]`` (trimmed, empty parts ignored, first wins)."""
     if not raw:
         return []
-    return list(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    return list(_group_names_of(raw))
+
+
+@lru_cache(maxsize=4096)
+def _group_names_of(raw: str) -> tuple[str, ...]:
+    # Cached: an import names the same few group lists on every row, and each row's list is
+    # read twice (the validator, then the writer).
+    return tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
 
 
 COLUMNS = (
