@@ -58,7 +58,7 @@ from xobito.template.router import router as templates_router
 from xobito.web.app import create_web_app
 from xobito.web.assets import PREFIX as STATIC_PREFIX
 from xobito.web.assets import StaticAssets
-from xobito.web.events import close_live
+from xobito.web.events import close_live, end_streams_on_exit
 from xobito.webhook.dispatcher import Dispatcher
 from xobito.webhook.forward_router import router as meta_forwards_router
 from xobito.webhook.router import router as webhooks_router
@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.warning("public_url_unset", message=warning)
         BUS.configure(settings.redis_url, settings.redis_prefix)
         await BUS.start()
+        end_streams_on_exit(app)
         task = campaigns = None
         if settings.worker_in_process:
             task = asyncio.create_task(app.state.worker.run(), name="xobito-worker")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
 import pytest
 from fastapi import FastAPI
@@ -80,9 +82,7 @@ async def test_reconnect_gets_exactly_the_missed_events(
 
 
 async def test_too_far_behind_gets_one_resync(app: FastAPI, factory: Factory) -> None:
-    feed = Feed(
-        app.state.sessionmaker, json_renderer, poll_seconds=0.05, keep=5, max_behind=20
-    )
+    feed = Feed(app.state.sessionmaker, json_renderer, poll_seconds=0.05, keep=5, max_behind=20)
     try:
         ws = (await factory.tenant()).workspace.id
         watcher = await feed.subscribe(ws, None)
@@ -176,3 +176,23 @@ async def test_ids_that_go_back_restart_the_feed_and_resync_the_streams(
     await emit(app, ws, 1, start=12)  # and it goes on
     ((_, _, data),) = await collect(sub, 1)
     assert orjson.loads(data)["chat"] == 12
+
+
+async def test_ending_the_streams_hands_over_what_is_pending_then_ends_each_at_once(
+    app: FastAPI, factory: Factory, feed: Feed
+) -> None:
+    ws = (await factory.tenant()).workspace.id
+    waiting, behind = await feed.subscribe(ws, None), await feed.subscribe(ws, None)
+    await emit(app, ws, 2)
+    got = await collect(waiting, 2)
+    await emit(app, ws, 1, start=10)
+    await collect(waiting, 1)  # ``behind`` has not read its three yet
+    feed.end_streams()
+    # A stream behind still gets its pending events first, then none: not a heartbeat wait.
+    assert [orjson.loads(d)["chat"] for _, _, d in frames(await behind.next(60))] == [0, 1, 10]
+    assert waiting.closed and behind.closed
+    assert await asyncio.wait_for(waiting.next(60), 1) is None
+    assert await asyncio.wait_for(behind.next(60), 1) is None
+    late = await feed.subscribe(ws, got[0][0])  # opened while stopping: catch-up, then ends
+    assert [orjson.loads(d)["chat"] for _, _, d in frames(await late.next(60))] == [1, 10]
+    assert await asyncio.wait_for(late.next(60), 1) is None

@@ -72,6 +72,7 @@ class Feed:
         self.bus = bus
         self.cursor = 0  # every id up to here was handed out or given up on
         self.hubs: dict[int, Hub] = {}
+        self.ending = False  # end_streams was called
         self._gap: tuple[int, float] | None = None  # the first missing id, since when
         self._skipped: list[Skipped] = []
         self._changed = asyncio.Event()
@@ -117,6 +118,14 @@ class Feed:
 
     # ---- streams ---------------------------------------------------------------------------
 
+    def end_streams(self) -> None:
+        """The process is stopping: every open stream ends once it has sent what is
+        pending, and streams opened from now on end at once."""
+        self.ending = True
+        for hub in self.hubs.values():
+            for subscription in hub.subscribers:
+                subscription.close()
+
     async def subscribe(self, workspace_id: int, cursor: int | None) -> Subscription:
         await self.start()
         hub = self.hubs.get(workspace_id)
@@ -129,6 +138,8 @@ class Feed:
             closer.cancel()
         subscription = Subscription(hub, cursor)
         hub.subscribers.add(subscription)
+        if self.ending:
+            subscription.close()
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:

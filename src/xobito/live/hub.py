@@ -134,6 +134,13 @@ class Subscription:
         self.cursor = hub.synced if cursor is None or cursor > hub.synced else cursor
         self.ready = asyncio.Event()
         self.late: list[bytes] = []
+        self.closed = False
+
+    def close(self) -> None:
+        """The process is stopping: ``next`` hands over what is pending, then returns None
+        at once, and the stream ends (its page reconnects with its last event id)."""
+        self.closed = True
+        self.ready.set()
 
     async def next(self, wait: float) -> bytes | None:
         """Every frame after the cursor, waiting up to ``wait`` seconds for one (None: none)."""
@@ -150,6 +157,8 @@ class Subscription:
                     chunk, self.cursor = kept, self.hub.synced
             if late or chunk:
                 return late + chunk
+            if self.closed:
+                return None
             left = deadline - time.monotonic()
             if left <= 0:
                 return None

@@ -14,12 +14,18 @@ and filters.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import random
+import signal
+import threading
 from collections.abc import AsyncIterator, Sequence
+from types import FrameType
+from typing import Any
 
 import orjson
 import structlog
+import uvicorn
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -63,6 +69,36 @@ def feed_of(app: FastAPI) -> Feed:
         feed = Feed(app.state.sessionmaker, render_events, poll_seconds=settings.live_poll_seconds)
         app.state.live_feed = feed
     return feed
+
+
+def end_streams_on_exit(app: FastAPI) -> None:
+    """Under uvicorn (``xobito serve``), from the app's startup: on SIGTERM or SIGINT the
+    open streams end at once, then uvicorn's own handler runs. Otherwise its graceful
+    shutdown waits the whole ``XOBITO_SERVE_SHUTDOWN_SECONDS`` for them and cancels them
+    (logged as an error). Each page reconnects, with its last event id, to a server that
+    is up. Nothing is installed when another handler than uvicorn's is in place (tests,
+    an embedding program); uvicorn puts back the handlers it replaced when it exits."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    loop = asyncio.get_running_loop()
+
+    def end() -> None:
+        feed: Feed | None = getattr(app.state, "live_feed", None)
+        if feed is not None:
+            feed.end_streams()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(signum)
+        if not callable(previous) or not isinstance(
+            getattr(previous, "__self__", None), uvicorn.Server
+        ):
+            continue
+
+        def on_exit(sig: int, frame: FrameType | None, previous: Any = previous) -> None:
+            loop.call_soon_threadsafe(end)
+            previous(sig, frame)
+
+        signal.signal(signum, on_exit)
 
 
 async def close_live(app: FastAPI) -> None:
@@ -137,6 +173,8 @@ async def stream(
             if chunk is not None:
                 yield chunk
                 continue
+            if subscription.closed:
+                return  # the server is stopping (end_streams_on_exit)
             if await request.is_disconnected():
                 return
             try:
