@@ -65,10 +65,9 @@ class Settings(BaseSettings):
     # requests they held (seen in the soak, bench/soak.py).
     serve_healthcheck_seconds: int = Field(60, ge=1)
     # ``xobito serve`` on SIGTERM (a restart, a deploy): how long open requests get to finish
-    # before uvicorn ends the rest. The inbox's event streams never finish on their own:
-    # without a bound the server waited for them for ever while still streaming, so a page
-    # stayed on a server that was going away. Ended, each page reconnects with its last
-    # event id and misses nothing.
+    # before uvicorn ends the rest. The inbox's event streams are ended by the app at once
+    # (``web.events.end_streams_on_exit``) and each page reconnects with its last event id,
+    # missing nothing; this bounds whatever else is still running.
     serve_shutdown_seconds: int = Field(10, ge=1)
     # FastAPI's native OpenTelemetry instrumentation. Off unless asked for: even with no
     # provider configured, its per-request checks cost ~5 % of a send's CPU (measured);
