@@ -82,14 +82,22 @@ def group_names(raw: str | None) -> list[str]:
     """``"vip, , new"`` → ``["vip", "new"]`` (trimmed, empty parts ignored, first wins)."""
     if not raw:
         return []
-    return list(_group_names_of(raw))
+    if len(raw) > GROUPS_CACHED_LENGTH:
+        return list(_split_group_names(raw))
+    return list(_cached_group_names(raw))
 
 
-@lru_cache(maxsize=4096)
-def _group_names_of(raw: str) -> tuple[str, ...]:
-    # Cached: an import names the same few group lists on every row, and each row's list is
-    # read twice (the validator, then the writer).
+# An import names the same few group lists on every row, and each row's list is read twice
+# (the validator, then the writer): short ones are cached. Long ones are not, so a client's
+# megabyte of names (refused later, or not) cannot pin memory in the cache.
+GROUPS_CACHED_LENGTH = 512
+
+
+def _split_group_names(raw: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+
+
+_cached_group_names = lru_cache(maxsize=4096)(_split_group_names)
 
 
 COLUMNS = (

@@ -83,9 +83,9 @@ def end_streams_on_exit(app: FastAPI) -> None:
     loop = asyncio.get_running_loop()
 
     def end() -> None:
-        feed: Feed | None = getattr(app.state, "live_feed", None)
-        if feed is not None:
-            feed.end_streams()
+        # The feed is made if no stream has opened yet: one opening in the moment before
+        # the server stops listening must end too.
+        feed_of(app).end_streams()
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         previous = signal.getsignal(signum)
@@ -95,8 +95,10 @@ def end_streams_on_exit(app: FastAPI) -> None:
             continue
 
         def on_exit(sig: int, frame: FrameType | None, previous: Any = previous) -> None:
-            loop.call_soon_threadsafe(end)
-            previous(sig, frame)
+            try:
+                loop.call_soon_threadsafe(end)
+            finally:
+                previous(sig, frame)  # uvicorn's own: the server stops whatever happened
 
         signal.signal(signum, on_exit)
 
