@@ -103,6 +103,14 @@ def settings(backend: Backend) -> Settings:
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     yield application
+    # What the lifespan would close (tests run without it): the providers' and the
+    # dispatcher's HTTP sessions, else "Unclosed client session" at exit.
+    for provider in [
+        *application.state.providers.values(),
+        *application.state.campaign_providers.values(),
+    ]:
+        await provider.close()
+    await application.state.dispatcher.close()
     await dispose_engine(application.state.engine)
 
 
