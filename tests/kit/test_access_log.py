@@ -40,11 +40,13 @@ async def test_one_line_per_request_without_the_query(
     with capture_logs() as logs:
         ok = await logged.get(t.url("/contacts?search=ada@example.com"), headers=t.headers)
         missing = await logged.get("/nowhere")
-    assert (ok.status_code, missing.status_code) == (200, 404)
+        page = await logged.get("/app/login")  # a mounted app: its prefix once
+    assert (ok.status_code, missing.status_code, page.status_code) == (200, 404, 200)
     lines = [entry for entry in logs if entry["event"] == "request"]
     assert [(e["method"], e["path"], e["status"]) for e in lines] == [
         ("GET", t.url("/contacts"), 200),
         ("GET", "/nowhere", 404),
+        ("GET", "/app/login", 200),
     ]
     assert all(e["ms"] >= 0 and e["log_level"] == "info" for e in lines)
     assert not any("ada@example.com" in str(e) for e in logs)

@@ -27,6 +27,9 @@ class AccessLogMiddleware:
             return
         start = time.perf_counter()
         status = [500]
+        # Read before the app runs: a mount (the dashboard's /app) moves its prefix into
+        # root_path in this same scope, and root_path + path would then hold it twice.
+        path = scope.get("root_path", "") + scope["path"]
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -40,7 +43,7 @@ class AccessLogMiddleware:
             log.info(
                 "request",
                 method=scope["method"],
-                path=scope.get("root_path", "") + scope["path"],
+                path=path,
                 status=status[0],
                 ms=round((time.perf_counter() - start) * 1000, 1),
                 client=client[0] if client else None,
