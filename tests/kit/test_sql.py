@@ -1,5 +1,6 @@
-"""Bulk writes on the driver connection (``kit.sql``) belong to the session's transaction
-even as its first statement (PostgreSQL: SQLAlchemy's asyncpg adapter sends BEGIN lazily)."""
+"""Statements on the driver connection (``kit.sql``'s bulk writes, ``kit.db.driver_connection``)
+belong to the session's transaction even as its first statement (PostgreSQL: SQLAlchemy's
+asyncpg adapter sends BEGIN lazily)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from tests.backends import Backend
 from tests.factories import Factory
 from xobito.contact.repository import ContactRepository
+from xobito.kit.db import driver_connection
 from xobito.kit.time import utcnow
 from xobito.models import Contact
 
@@ -39,3 +41,23 @@ async def test_a_copy_as_the_first_statement_commits_or_rolls_back_with_the_sess
         assert await count(app, t.workspace.id) == 0  # not visible before the commit
         await (s.rollback() if end == "rollback" else s.commit())
     assert await count(app, t.workspace.id) == (0 if end == "rollback" else 3)
+
+
+@pytest.mark.parametrize("end", ["rollback", "commit"])
+async def test_a_driver_statement_as_the_first_in_a_transaction_belongs_to_it(
+    app: FastAPI, factory: Factory, end: str
+) -> None:
+    t = await factory.tenant()
+    async with app.state.sessionmaker() as s, s.begin():
+        async with driver_connection(s) as driver:
+            assert driver is not None and driver.is_in_transaction()
+            await driver.execute(
+                "INSERT INTO contacts (workspace_id, firstname, type, phone, is_opted_out,"
+                " is_enabled, created_at, updated_at)"
+                " VALUES ($1, 'Ann', 'lead', '+12125550001', false, true, now(), now())",
+                t.workspace.id,
+            )
+        assert await count(app, t.workspace.id) == 0  # not visible before the commit
+        if end == "rollback":
+            await s.rollback()
+    assert await count(app, t.workspace.id) == (0 if end == "rollback" else 1)

@@ -287,6 +287,18 @@ async def dispose_engine(engine: AsyncEngine) -> None:
     await engine.dispose()
 
 
+async def driver_in_transaction(session: AsyncSession) -> Any:
+    """The session's asyncpg connection, inside the session's transaction. SQLAlchemy's
+    asyncpg adapter sends BEGIN lazily, with the session's first statement: a statement or
+    COPY sent straight to the driver before that ran on its own and committed at once (a
+    rollback then kept its rows, and other transactions saw them early)."""
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    if not driver.is_in_transaction():  # type: ignore[union-attr]
+        await connection.exec_driver_sql("SELECT 1")  # the adapter's BEGIN goes first
+    return driver
+
+
 @asynccontextmanager
 async def driver_connection(session: AsyncSession) -> AsyncIterator[Any | None]:
     """PostgreSQL: the asyncpg connection for hot statements run without SQLAlchemy's
@@ -303,10 +315,7 @@ async def driver_connection(session: AsyncSession) -> AsyncIterator[Any | None]:
         yield None
         return
     if session.in_transaction():
-        # Its statements join the transaction only once SQLAlchemy has sent BEGIN, i.e. after
-        # the session's first statement; every caller here has run one (a cache load).
-        connection = await session.connection()
-        yield (await connection.get_raw_connection()).driver_connection
+        yield await driver_in_transaction(session)
         return
     async with driver_connections(engine).connection() as driver:
         yield driver

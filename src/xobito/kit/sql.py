@@ -19,6 +19,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xobito.kit.db import driver_in_transaction
+
 
 def dialect_of(session: AsyncSession) -> str:
     bind = session.bind
@@ -41,23 +43,11 @@ def insert_ignoring_duplicates(dialect: str, table: Any) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
-async def _driver_in_transaction(session: AsyncSession) -> Any:
-    """The session's asyncpg connection, inside the session's transaction. SQLAlchemy's
-    asyncpg adapter sends BEGIN lazily, with the session's first statement: a COPY sent
-    straight to the driver before that ran on its own and committed at once (a rollback
-    then kept its rows, and other transactions saw them early)."""
-    connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection
-    if not driver.is_in_transaction():  # type: ignore[union-attr]
-        await connection.exec_driver_sql("SELECT 1")  # the adapter's BEGIN goes first
-    return driver
-
-
 async def next_ids(session: AsyncSession, table: str, n: int) -> list[int]:
     """PostgreSQL: ``n`` new ids from ``table``'s ``id`` sequence, ascending (one query)."""
     # One array in one row on the driver connection: a result row per id cost more than
     # the sequence itself (an import takes 5,000 at a time).
-    driver = await _driver_in_transaction(session)
+    driver = await driver_in_transaction(session)
     found = await driver.fetchval(
         "SELECT array_agg(nextval(pg_get_serial_sequence($1, 'id'))) FROM generate_series(1, $2)",
         table,
@@ -74,7 +64,7 @@ async def copy_rows(
     for INSERT. A constraint violation raises ``IntegrityError``, as an INSERT would."""
     if not records:
         return
-    driver = await _driver_in_transaction(session)
+    driver = await driver_in_transaction(session)
     try:
         await driver.copy_records_to_table(
             table, records=records, columns=list(columns)
