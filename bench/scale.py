@@ -11,7 +11,9 @@ Parts (all by default, in this order):
   the hand-written baseline (``bench.baseline_app``) on the same database, one after the
   other in one run, each under ``--connections`` keep-alive connections for ``--duration``
   seconds on ``GET /api/v1/big/contacts?per_page=15`` (and the same on ``other``, 100,000
-  contacts): req/s, p50, p99, and the product's throughput over the baseline's.
+  contacts): req/s, p50, p99, and the product's throughput over the baseline's. First, the
+  same load on ``GET /bench/bare`` of the product's server (pre-encoded bytes, no auth, no
+  database): the p99 floor of any endpoint on this machine at that many connections.
 - ``reads``: p50/p99 of the product's list reads with one client (sequential requests), then
   under ``--connections``: page 1, page 5,000, searches by name, phone and email, filters by
   status, source and group, a keyset page deep in the table.
@@ -99,6 +101,11 @@ def row(name: str, result: dict[str, int]) -> str:
 
 def part_baseline(args: argparse.Namespace, tokens: dict[str, Any]) -> None:
     print(f"\n## product vs hand-written baseline, {args.connections} connections ({load_note()})")
+    # The floor of this machine: no auth, no database, pre-encoded bytes on the same server.
+    # Through closed-loop connections, no endpoint's p99 gets below this one's.
+    with serving(args.database) as base:
+        bare = loaded(base + "/bench/bare", tokens["big"]["token"], args.connections, args.duration)
+    print(row("bare endpoint (same server)", bare))
     for ws in ("big", "other"):
         path = f"/api/v1/{ws}/contacts?per_page=15"
         results = {}
